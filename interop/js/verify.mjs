@@ -1,0 +1,51 @@
+// Verifies one credential with @digitalbazaar/vc, fully offline.
+//
+// stdin:  {"credential": {...}, "documents"?: {url: doc}, "purpose"?:
+//          "issuance" | "assertion", "now"?: ISO 8601}
+// stdout: {"verified": bool, "errors": [string, ...], "status"?: [...]}
+//   "status" is present when the credential carries credentialStatus and the
+//   status check ran: one {"purpose", "status", "verified"} per entry
+//   (status true = bit set, e.g. revoked).
+// Exit 0 whenever verification ran (verified or not); 1 if the harness broke.
+import * as vc from '@digitalbazaar/vc';
+import {checkStatus} from '@digitalbazaar/vc-bitstring-status-list';
+import {buildDocumentLoader} from './loader.mjs';
+import {
+  flattenErrors, makePurpose, readStdinJson, verifySuite
+} from './common.mjs';
+
+async function main() {
+  const request = await readStdinJson();
+  const documentLoader = buildDocumentLoader({documents: request.documents});
+  const options = {
+    credential: request.credential,
+    suite: verifySuite(),
+    documentLoader,
+    checkStatus
+  };
+  const purpose = makePurpose(request.purpose);
+  if(purpose !== undefined) {
+    options.purpose = purpose;
+  }
+  if(request.now !== undefined) {
+    options.now = request.now;
+  }
+  const result = await vc.verifyCredential(options);
+  const output = {
+    verified: result.verified === true,
+    errors: flattenErrors(result)
+  };
+  if(result.statusResult?.results) {
+    output.status = result.statusResult.results.map(r => ({
+      purpose: r.credentialStatus?.statusPurpose ?? null,
+      status: r.status ?? null,
+      verified: r.verified === true
+    }));
+  }
+  process.stdout.write(JSON.stringify(output) + '\n');
+}
+
+main().catch(error => {
+  process.stderr.write(`verify.mjs failed: ${error?.stack ?? error}\n`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,61 @@
+"""Bounded JSON parsing: every entry point parses untrusted JSON through here."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from credstack.errors import InvalidInput
+
+MAX_DOCUMENT_BYTES = 4 * 1024 * 1024
+MAX_DEPTH = 64
+
+
+def check_depth(value: Any, max_depth: int = MAX_DEPTH) -> None:
+    """Raise ``INPUT_TOO_DEEP`` if ``value`` nests objects/arrays deeper than ``max_depth``."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > max_depth:
+            raise InvalidInput(f"JSON nests deeper than {max_depth} levels", code="INPUT_TOO_DEEP")
+        if isinstance(node, dict):
+            stack.extend((v, depth + 1) for v in node.values() if isinstance(v, (dict, list)))
+        elif isinstance(node, list):
+            stack.extend((v, depth + 1) for v in node if isinstance(v, (dict, list)))
+
+
+def parse_json(
+    data: bytes | str,
+    *,
+    what: str = "document",
+    max_bytes: int = MAX_DOCUMENT_BYTES,
+    max_depth: int = MAX_DEPTH,
+) -> Any:
+    """Parse JSON with a size and nesting bound; errors are :class:`InvalidInput`."""
+    size = len(data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data)
+    if size > max_bytes:
+        raise InvalidInput(
+            f"{what} is {size} bytes; the limit is {max_bytes} bytes", code="INPUT_TOO_LARGE"
+        )
+    try:
+        value = json.loads(data)
+    except RecursionError:
+        raise InvalidInput(f"{what} nests too deeply to parse", code="INPUT_TOO_DEEP") from None
+    except UnicodeDecodeError as exc:
+        raise InvalidInput(f"{what} is not UTF-8: {exc.reason}", code="INVALID_JSON") from None
+    except json.JSONDecodeError as exc:
+        raise InvalidInput(
+            f"{what} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}",
+            code="INVALID_JSON",
+        ) from None
+    check_depth(value, max_depth)
+    return value
+
+
+def parse_json_object(
+    data: bytes | str, *, what: str = "document", **limits: int
+) -> dict[str, Any]:
+    value = parse_json(data, what=what, **limits)
+    if not isinstance(value, dict):
+        raise InvalidInput(f"{what} must be a JSON object, not {type(value).__name__}")
+    return value

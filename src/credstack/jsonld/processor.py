@@ -1,0 +1,356 @@
+"""JSON-LD expansion in safe mode, over the bundled contexts only.
+
+pyld does the JSON-LD 1.1 expansion.  Two things are added:
+
+* **Safe mode** (required by W3C Data Integrity, "DATA_LOSS_DETECTION_ERROR"): a term the
+  contexts do not define, or any relative IRI left after expansion (``@id``, ``@type``, a
+  datatype), is an error instead of being silently dropped.
+* **Processed-context memo**: pyld re-processes every context on every call, which is most
+  of its run time.  Processing is a pure function of (active context, local context, flags),
+  and pyld returns fresh, never-mutated active-context objects, so the result is memoised on
+  the identity of the active context and the value of the local context.  A property test
+  (tests/property/test_canonical_property.py) checks the memoised path against a fresh pyld.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from typing import Any
+
+from pyld import jsonld
+from pyld.context_resolver import ContextResolver
+from pyld.jsonld import JsonLdError as PyldError
+from pyld.jsonld import JsonLdProcessor
+
+from credstack.errors import CredstackError, DataLossError, JsonLdError
+from credstack.jsonld.loader import (
+    OB_V3P0_CONTEXT,
+    ContextVariant,
+    StaticDocumentLoader,
+    bundled_urls,
+    load_context,
+)
+
+_MEMO_LIMIT = 4096
+_KEYWORDS = frozenset(
+    {
+        "@id",
+        "@type",
+        "@value",
+        "@language",
+        "@direction",
+        "@list",
+        "@set",
+        "@graph",
+        "@index",
+        "@reverse",
+        "@included",
+        "@json",
+        "@nest",
+    }
+)
+
+
+# the test JSON-LD processors apply: a scheme, a colon, no whitespace (blank node ids count)
+_ABSOLUTE_IRI = re.compile(r"([A-Za-z][A-Za-z0-9+\-.]*|_):[^\s]*\Z")
+
+
+def is_absolute_iri(value: str) -> bool:
+    """True for an absolute IRI (or blank node id), as JSON-LD processors decide it."""
+    return _ABSOLUTE_IRI.match(value) is not None
+
+
+class _DroppedTerms(Exception):
+    """Internal: carries dropped term names out of pyld."""
+
+
+class _MemoProcessor(JsonLdProcessor):  # type: ignore[misc]
+    """A pyld processor whose context processing is memoised (see module docstring)."""
+
+    def __init__(
+        self, memo: dict[tuple[Any, ...], tuple[Any, Any, Any]], dropped: list[str]
+    ) -> None:
+        super().__init__(on_property_dropped=self._dropped)
+        self._memo = memo
+        self._dropped_terms = dropped
+
+    def _dropped(self, expanded_property: str | None) -> None:
+        self._dropped_terms.append(str(expanded_property))
+
+    def _process_context(
+        self,
+        active_ctx: Any,
+        local_ctx: Any,
+        options: Any,
+        override_protected: bool = False,
+        propagate: bool = True,
+        validate_scoped: bool = True,
+        cycles: Any = None,
+    ) -> Any:
+        if cycles:
+            return super()._process_context(
+                active_ctx,
+                local_ctx,
+                options,
+                override_protected,
+                propagate,
+                validate_scoped,
+                cycles,
+            )
+        local_key: Any
+        if isinstance(local_ctx, str):
+            local_key = local_ctx
+        elif isinstance(local_ctx, list) and all(isinstance(c, str) for c in local_ctx):
+            local_key = tuple(local_ctx)
+        else:
+            local_key = id(local_ctx)
+        key = (id(active_ctx), local_key, override_protected, propagate, validate_scoped)
+        hit = self._memo.get(key)
+        if (
+            hit is not None
+            and hit[0] is active_ctx
+            and (not isinstance(local_key, int) or hit[1] is local_ctx)
+        ):
+            return hit[2]
+        result = super()._process_context(
+            active_ctx, local_ctx, options, override_protected, propagate, validate_scoped, cycles
+        )
+        if len(self._memo) >= _MEMO_LIMIT:
+            self._memo.clear()
+        # keep references so that the ids in the key cannot be reused while memoised
+        self._memo[key] = (active_ctx, local_ctx, result)
+        return result
+
+
+class Expander:
+    """Expands JSON-LD documents in safe mode with the bundled contexts (one per variant)."""
+
+    def __init__(
+        self, variant: ContextVariant = ContextVariant.PUBLISHED, *, memoize: bool = True
+    ) -> None:
+        self.variant = variant
+        self.memoize = memoize
+        self._loader = StaticDocumentLoader(variant)
+        self._lock = threading.Lock()
+        self._resolved_cache: Any = jsonld.LRUCache(maxsize=256)
+        self._memo: dict[tuple[Any, ...], tuple[Any, Any, Any]] = {}
+        self._decisions: dict[Any, object] = {}
+
+    def _options(self) -> dict[str, Any]:
+        return {
+            "base": None,
+            "documentLoader": self._loader,
+            "contextResolver": ContextResolver(self._resolved_cache, self._loader),
+            "isFrame": False,
+            "keepFreeFloatingNodes": False,
+            "extractAllScripts": False,
+            "processingMode": "json-ld-1.1",
+        }
+
+    def check(self, document: dict[str, Any]) -> None:
+        """Safe-mode check only (no output), memoised on the document's shape.
+
+        Used where the proof does not need RDF (eddsa-jcs-2022).  The decision of a full
+        expansion depends only on what :func:`_shape` keeps, so documents of one shape share
+        one decision; tests/property/test_safe_mode_property.py compares it with a fresh
+        expansion.
+        """
+        try:
+            shape = _document_shape(document)
+        except _NoShape:
+            self.expand(document)
+            return
+        cached = self._decisions.get(shape)
+        if cached is None:
+            try:
+                self.expand(document)
+                cached = _OK
+            except JsonLdError as exc:
+                cached = exc
+            if len(self._decisions) >= _MEMO_LIMIT:
+                self._decisions.clear()
+            self._decisions[shape] = cached
+        if isinstance(cached, JsonLdError):
+            raise _copy_error(cached)
+
+    def expand(self, document: dict[str, Any]) -> list[Any]:
+        """Expanded form of ``document``; raises :class:`JsonLdError` on any data loss."""
+        dropped: list[str] = []
+        options = self._options()
+        try:
+            if self.memoize:
+                with self._lock:
+                    processor = _MemoProcessor(self._memo, dropped)
+                    active_ctx = processor._get_initial_context(options)
+                    expanded = processor._expand(
+                        active_ctx, None, document, options, inside_list=False
+                    )
+            else:
+                processor = JsonLdProcessor(on_property_dropped=lambda p: dropped.append(str(p)))
+                active_ctx = processor._get_initial_context(options)
+                expanded = processor._expand(active_ctx, None, document, options, inside_list=False)
+        except PyldError as exc:
+            raise _translate(exc) from None
+        except CredstackError:
+            raise
+        except RecursionError:
+            raise JsonLdError("document nests too deeply", code="INPUT_TOO_DEEP") from None
+        if dropped:
+            names = ", ".join(sorted(set(dropped)))
+            raise DataLossError(
+                f"safe mode: term(s) not defined by any context: {names}",
+                terms=frozenset(dropped),
+            )
+        if isinstance(expanded, dict) and "@graph" in expanded and len(expanded) == 1:
+            expanded = expanded["@graph"]
+        elif expanded is None:
+            expanded = []
+        result: list[Any] = expanded if isinstance(expanded, list) else [expanded]
+        check_absolute_iris(result)
+        return result
+
+
+def _vocab_sensitive_terms() -> frozenset[str]:
+    """Terms whose string values expand as vocabulary terms (``@type: @vocab``) or alias ``@type``.
+
+    Collected from every bundled context, at every nesting level; only bundled contexts can
+    be loaded, so the set is complete for every document the shape memo accepts.
+    """
+    found: set[str] = {"@type", "type"}
+    stack: list[Any] = [load_context(url) for url in bundled_urls()]
+    stack.append(load_context(OB_V3P0_CONTEXT, ContextVariant.VALIDATOR))
+    while stack:
+        node = stack.pop()
+        if isinstance(node, list):
+            stack.extend(node)
+        elif isinstance(node, dict):
+            for key, value in node.items():
+                if value == "@type" or (
+                    isinstance(value, dict)
+                    and (value.get("@type") == "@vocab" or value.get("@id") == "@type")
+                ):
+                    found.add(key)
+                if isinstance(value, (dict, list)):
+                    stack.append(value)
+    return frozenset(found)
+
+
+_SENSITIVE: frozenset[str] | None = None
+_DICT, _LIST = "{", "["
+_ABS, _REL = ("abs",), ("rel",)
+
+
+class _NoShape(Exception):
+    """Internal: the document embeds a context, so its shape is not memoised."""
+
+
+def _shape(value: Any, verbatim: bool, sensitive: frozenset[str]) -> Any:
+    """Everything safe-mode expansion depends on: keys, nesting, value kinds, IRI-ness of
+    strings, and verbatim strings where they act as vocabulary terms or keywords."""
+    if isinstance(value, str):
+        if verbatim or value[:1] == "@":
+            return value
+        return _ABS if _ABSOLUTE_IRI.match(value) is not None else _REL
+    if isinstance(value, dict):
+        if "@context" in value:
+            raise _NoShape
+        return (_DICT, *[(k, _shape(v, k in sensitive, sensitive)) for k, v in value.items()])
+    if isinstance(value, list):
+        return (_LIST, *[_shape(v, verbatim, sensitive) for v in value])
+    return (type(value).__name__,)
+
+
+def _document_shape(document: dict[str, Any]) -> Any:
+    global _SENSITIVE
+    sensitive = _SENSITIVE
+    if sensitive is None:
+        sensitive = _SENSITIVE = _vocab_sensitive_terms()
+    context = document.get("@context")
+    if isinstance(context, str):
+        context_key: Any = context
+    elif isinstance(context, list) and all(isinstance(c, str) for c in context):
+        context_key = tuple(context)
+    else:
+        raise _NoShape
+    body = {k: v for k, v in document.items() if k != "@context"}
+    return (context_key, _shape(body, False, sensitive))
+
+
+def _translate(exc: PyldError) -> CredstackError:
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, CredstackError):
+            return cause
+        cause = cause.__cause__ or cause.__context__
+    code = getattr(exc, "code", None) or getattr(exc, "type", "")
+    text = str(getattr(exc, "message", "") or exc).splitlines()[0]
+    return JsonLdError(f"JSON-LD processing failed ({code}): {text}", code="JSONLD_ERROR")
+
+
+def check_absolute_iris(expanded: list[Any]) -> None:
+    """Safe mode on the expanded form: every ``@id``, ``@type`` and property is absolute."""
+    stack: list[Any] = list(expanded)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, list):
+            stack.extend(node)
+            continue
+        if not isinstance(node, dict):
+            continue
+        for key, value in node.items():
+            if key[0] == "@":
+                if key == "@id":
+                    _require_absolute(value, "@id")
+                elif key == "@type":
+                    if "@value" in node:
+                        if value != "@json":
+                            _require_absolute(value, "datatype")
+                    else:
+                        for t in value if isinstance(value, list) else [value]:
+                            _require_absolute(t, "@type")
+                elif key in ("@graph", "@list", "@set", "@included"):
+                    stack.append(value)
+                elif key == "@reverse" and isinstance(value, dict):
+                    stack.append([value])
+            else:
+                if not is_absolute_iri(key):
+                    raise JsonLdError(
+                        f"safe mode: property {key!r} is not an absolute IRI",
+                        code="DATA_LOSS_DETECTION_ERROR",
+                    )
+                stack.append(value)
+
+
+def _require_absolute(value: Any, what: str) -> None:
+    if not isinstance(value, str) or not is_absolute_iri(value):
+        raise JsonLdError(
+            f"safe mode: {what} value {value!r} is a relative IRI; it would be dropped",
+            code="RELATIVE_IRI_ERROR",
+        )
+
+
+_OK = object()
+
+
+def _copy_error(exc: JsonLdError) -> JsonLdError:
+    if isinstance(exc, DataLossError):
+        return DataLossError(exc.message, terms=exc.terms)
+    return JsonLdError(exc.message, code=exc.code)
+
+
+_EXPANDERS: dict[ContextVariant, Expander] = {}
+
+
+def expander(variant: ContextVariant = ContextVariant.PUBLISHED) -> Expander:
+    """The shared, memoised expander for a context variant."""
+    found = _EXPANDERS.get(variant)
+    if found is None:
+        found = _EXPANDERS[variant] = Expander(variant)
+    return found
+
+
+def expand(
+    document: dict[str, Any], variant: ContextVariant = ContextVariant.PUBLISHED
+) -> list[Any]:
+    return expander(variant).expand(document)
