@@ -2,7 +2,8 @@
 //
 // usage:  node bench.mjs <request.json>
 // request: {"credential": {...unsigned...}, "keyPair": {...}, "seconds": n,
-//           "documents"?: {url: doc}, "purpose"?: "issuance" | "assertion"}
+//           "documents"?: {url: doc}, "purpose"?: "issuance" | "assertion",
+//           "cryptosuite"?: "eddsa-rdfc-2022" (default) | "eddsa-jcs-2022"}
 //   about n seconds are spent issuing, then about n seconds verifying, after a
 //   short warm-up; every verification is checked to succeed.
 // stdout: {"issue_per_s", "verify_per_s", "n_issue", "n_verify"} (one line).
@@ -39,13 +40,15 @@ async function main() {
     throw new TypeError('"seconds" must be a positive number.');
   }
   const documentLoader = buildDocumentLoader({documents: request.documents});
-  const suite = await signingSuite({keyPair: request.keyPair});
+  const suite = await signingSuite({
+    keyPair: request.keyPair, cryptosuite: request.cryptosuite
+  });
   const issueOnce = () => signCredential({
     credential: request.credential, suite, documentLoader
   });
   const signed = await issueOnce();
   const verifyOnce = async () => {
-    const options = {credential: signed, suite: verifySuite(), documentLoader};
+    const options = {credential: signed, suite: verifySuite(request.cryptosuite), documentLoader};
     const purpose = makePurpose(request.purpose);
     if(purpose !== undefined) {
       options.purpose = purpose;

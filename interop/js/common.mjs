@@ -4,7 +4,31 @@ import * as Ed25519Multikey from '@digitalbazaar/ed25519-multikey';
 import {DataIntegrityProof} from '@digitalbazaar/data-integrity';
 import {cryptosuite as eddsaRdfc2022CryptoSuite} from
   '@digitalbazaar/eddsa-rdfc-2022-cryptosuite';
+import {
+  createSignCryptosuite as createJcsSignSuite,
+  createVerifyCryptosuite as createJcsVerifySuite
+} from '@digitalbazaar/eddsa-jcs-2022-cryptosuite';
 import jsigs from 'jsonld-signatures';
+
+// eddsa-jcs-2022 has separate signing and verifying objects
+const CRYPTOSUITES = {
+  sign: {
+    'eddsa-rdfc-2022': eddsaRdfc2022CryptoSuite,
+    'eddsa-jcs-2022': createJcsSignSuite()
+  },
+  verify: {
+    'eddsa-rdfc-2022': eddsaRdfc2022CryptoSuite,
+    'eddsa-jcs-2022': createJcsVerifySuite()
+  }
+};
+
+export function cryptosuiteNamed(name, use = 'verify') {
+  const found = CRYPTOSUITES[use][name ?? 'eddsa-rdfc-2022'];
+  if(!found) {
+    throw new TypeError(`Unknown cryptosuite "${name}".`);
+  }
+  return found;
+}
 
 export async function readStdinJson() {
   const chunks = [];
@@ -14,8 +38,8 @@ export async function readStdinJson() {
   return JSON.parse(Buffer.concat(chunks).toString('utf8'));
 }
 
-export function verifySuite() {
-  return new DataIntegrityProof({cryptosuite: eddsaRdfc2022CryptoSuite});
+export function verifySuite(name) {
+  return new DataIntegrityProof({cryptosuite: cryptosuiteNamed(name)});
 }
 
 export function makePurpose(name) {
@@ -33,7 +57,7 @@ export function makePurpose(name) {
  * Default controller: did:key of the key; default VM: did:key#fragment.
  */
 export async function signingSuite({
-  keyPair, verificationMethod, controller, created
+  keyPair, verificationMethod, controller, created, cryptosuite
 }) {
   const {publicKeyMultibase} = keyPair;
   const secretKeyMultibase =
@@ -54,7 +78,7 @@ export async function signingSuite({
   return new DataIntegrityProof({
     signer: key.signer(),
     date: created ?? undefined,
-    cryptosuite: eddsaRdfc2022CryptoSuite
+    cryptosuite: cryptosuiteNamed(cryptosuite, 'sign')
   });
 }
 

@@ -19,7 +19,8 @@ async function main() {
   const documentLoader = buildDocumentLoader({documents: request.documents});
   const options = {
     credential: request.credential,
-    suite: verifySuite(),
+    // both EdDSA suites, so a credential signed with either verifies
+    suite: [verifySuite('eddsa-rdfc-2022'), verifySuite('eddsa-jcs-2022')],
     documentLoader,
     checkStatus
   };

@@ -21,7 +21,7 @@ from cryptography.x509.oid import NameOID
 from hypothesis import given
 from hypothesis import strategies as st
 
-from credstack.errors import FetchError
+from credstack.errors import ConfigurationError, FetchError
 from credstack.resolve.fetch import GuardedFetcher, is_forbidden_address
 
 DOC = b'{"id": "https://issuer.test/doc"}'
@@ -55,7 +55,7 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         server: Any = self.server
         server.hits.append(self.path)
-        port = self.server.server_address[1]
+        port = server.server_address[1]
         if self.path == "/doc":
             self._send(200, DOC, {"Content-Type": "application/json"})
         elif self.path == "/host":
@@ -340,8 +340,18 @@ def test_fetch_malformed_or_foreign_url_refused(url: str, monkeypatch: pytest.Mo
 def test_fetcher_unverified_tls_context_refused() -> None:
     context = ssl.create_default_context()
     context.check_hostname = False
-    with pytest.raises(FetchError) as info:
+    with pytest.raises(ConfigurationError):
         GuardedFetcher(ssl_context=context)
+
+
+@pytest.mark.parametrize("host", ["2130706433", "0x7f.1", "127.1", "localhost."])
+def test_fetch_numeric_loopback_spellings_refused(
+    host: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fetcher = GuardedFetcher()
+    monkeypatch.setattr(socket, "create_connection", _no_connection)
+    with pytest.raises(FetchError) as info:
+        fetcher.fetch(f"https://{host}/doc")
     assert info.value.code == "FETCH_REFUSED"
 
 

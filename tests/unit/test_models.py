@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -81,7 +82,6 @@ def test_identity_matches_md5_and_uppercase_hex() -> None:
     md5 = "md5$" + "4A2B9C1E0A96A7E3A7D2D0A0C91C3B1F"
     wrong = IdentityObject(hashed=True, identity_hash=md5, identity_type="emailAddress")
     assert not wrong.matches("a@example.com")
-    import hashlib
 
     digest = hashlib.md5(b"a@example.comsalt", usedforsecurity=False).hexdigest().upper()
     identity = IdentityObject(
@@ -91,7 +91,9 @@ def test_identity_matches_md5_and_uppercase_hex() -> None:
 
 
 def test_identity_matches_plain_identifier_exactly() -> None:
-    identity = IdentityObject(hashed=False, identity_hash="learner-42", identity_type="sisSourcedId")
+    identity = IdentityObject(
+        hashed=False, identity_hash="learner-42", identity_type="sisSourcedId"
+    )
     assert identity.matches("learner-42")
     assert not identity.matches("learner-4")
 
@@ -137,17 +139,21 @@ def test_from_json_reads_every_field_of_full_example() -> None:
     assert achievement.creator.date_of_birth.isoformat() == "1980-12-10"
     assert achievement.credits_available == 5
     assert achievement.tag == ["data", "statistics"]
-    assert achievement.related is not None and achievement.related[0].in_language == "nl"
+    assert achievement.related is not None
+    assert achievement.related[0].in_language == "nl"
     assert achievement.result_description is not None
     levels = achievement.result_description[1].rubric_criterion_level or []
     assert [level.name for level in levels] == ["Novice", "Proficient"]
     subject = badge.credential_subject
-    assert subject.result is not None and subject.result[0].status is ResultStatus.COMPLETED
+    assert subject.result is not None
+    assert subject.result[0].status is ResultStatus.COMPLETED
     assert subject.activity_end_date == datetime(2025, 1, 31, 17, 0)  # DateTime: no zone needed
     assert badge.valid_until == datetime(2030, 3, 1, 10, 0, 0, 250000, tzinfo=UTC)
     assert badge.issuer_id == "https://badges.example.edu/issuers/1"
-    assert isinstance(badge.issuer, Profile) and badge.issuer.address is not None
-    assert badge.issuer.address.geo is not None and badge.issuer.address.geo.latitude == 52.37
+    assert isinstance(badge.issuer, Profile)
+    assert badge.issuer.address is not None
+    assert badge.issuer.address.geo is not None
+    assert badge.issuer.address.geo.latitude == 52.37
     assert badge.endorsement is not None
     assert badge.endorsement[0].credential_subject.endorsement_comment is not None
     assert badge.credential_status is not None
@@ -166,9 +172,12 @@ def test_from_json_wraps_compacted_single_values() -> None:
     badge = OpenBadgeCredential.from_json(load("compacted.json"))
     assert badge.credential_subject.type == ["AchievementSubject"]
     assert badge.credential_subject.achievement.tag == ["git"]
-    assert badge.proof is not None and len(badge.proof) == 1
-    assert badge.credential_schema is not None and len(badge.credential_schema) == 1
-    assert isinstance(badge.issuer, Profile) and badge.issuer.type == ["Profile"]
+    assert badge.proof is not None
+    assert len(badge.proof) == 1
+    assert badge.credential_schema is not None
+    assert len(badge.credential_schema) == 1
+    assert isinstance(badge.issuer, Profile)
+    assert badge.issuer.type == ["Profile"]
 
 
 def test_to_json_of_compacted_input_is_strict_json() -> None:
@@ -266,6 +275,15 @@ def test_original_is_isolated_from_caller_and_callers() -> None:
     assert badge.original is not badge.original
 
 
+def test_original_shares_nothing_with_parsed_extension_data() -> None:
+    raw = load("full.json")
+    badge = OpenBadgeCredential.from_json(raw)
+    extension = badge.model_extra
+    assert extension is not None
+    extension["exampleExtension"]["note"] = "changed through the model"
+    assert badge.original["exampleExtension"] == {"note": "kept as received"}
+
+
 def test_original_keeps_received_form_not_normalised_one() -> None:
     raw = load("compacted.json")
     badge = OpenBadgeCredential.from_json(raw)
@@ -276,7 +294,7 @@ def test_original_keeps_received_form_not_normalised_one() -> None:
 def test_models_are_frozen() -> None:
     badge = OpenBadgeCredential.from_json(load("minimal.json"))
     with pytest.raises(ValidationError):
-        badge.id = "urn:other"  # type: ignore[misc]
+        badge.id = "urn:other"
 
 
 @pytest.mark.parametrize("value", [*list(AchievementType), "ext:Nano-degree_1.0"])
@@ -295,9 +313,7 @@ def test_achievement_type_accepts_enum_and_extensions(value: str) -> None:
 
 def test_achievement_type_enum_has_every_spec_value() -> None:
     assert len(AchievementType) == 31
-    assert {"MicroCredential", "QualityAssuranceCredential", "CoCurricular"} <= set(
-        AchievementType
-    )
+    assert {"MicroCredential", "QualityAssuranceCredential", "CoCurricular"} <= set(AchievementType)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -371,6 +387,22 @@ def test_from_json_reports_subject_without_identity() -> None:
     raw = mutate("minimal.json", ["credentialSubject", "id"], KeyError)
     with pytest.raises(InvalidInput, match="/credentialSubject: credentialSubject needs an id"):
         OpenBadgeCredential.from_json(raw)
+
+
+def test_nested_from_json_reports_pointer_into_input() -> None:
+    raw = load("full.json")["credentialSubject"]["achievement"]
+    assert Achievement.from_json(raw).name == raw["name"]
+    raw["tag"] = 5
+    with pytest.raises(InvalidInput, match=r"^invalid Achievement: /tag: Input should be"):
+        Achievement.from_json(raw)
+
+
+def test_credential_to_json_orders_envelope_for_reading() -> None:
+    out = OpenBadgeCredential.from_json(load("full.json")).to_json()
+    keys = list(out)
+    assert keys[:7] == ["@context", "id", "type", "name", "description", "image", "issuer"]
+    assert keys.index("credentialSubject") < keys.index("credentialStatus")
+    assert keys[-1] == "proof"
 
 
 @pytest.mark.parametrize("raw", [[], "credential", None, 3])

@@ -225,7 +225,9 @@ def test_iri_term_relative_iri_raises_relative_iri_error() -> None:
     assert info.value.code == "RELATIVE_IRI_ERROR"
 
 
-@pytest.mark.parametrize("bad", ["http://ex/a b", "http://ex/<x>", 'http://ex/"', "http://ex/\n"])
+@pytest.mark.parametrize(
+    "bad", ["http://ex/a b", "http://ex/<x>", 'http://ex/"', "http://ex/\n", "urn:\ud800"]
+)
 def test_iri_term_forbidden_character_raises(bad: str) -> None:
     with pytest.raises(JsonLdError):
         iri_term(bad)
@@ -347,7 +349,26 @@ def test_canonicalize_malformed_quad_raises_jsonld_error(bad: list[Quad]) -> Non
 
 # --- n-degree graphs against pyld's URDNA2015 ---------------------------------------------------
 
+
+def twin_forks() -> list[Quad]:
+    """Two copies of a blank fork whose branches differ only two hops away: the chosen gossip
+    path (smallest of the permutations) decides which branch is labelled first."""
+    quads: list[Quad] = []
+    for k, (left, right) in enumerate([("1", "2"), ("3", "4")]):
+        x, a, b, c, d = (f"_:{name}{k}" for name in "XABCD")
+        quads += [
+            (x, iri("p"), a, ""),
+            (x, iri("p"), b, ""),
+            (a, iri("q"), c, ""),
+            (b, iri("q"), d, ""),
+            (c, iri("v"), f'"{left}"', ""),
+            (d, iri("v"), f'"{right}"', ""),
+        ]
+    return quads
+
+
 N_DEGREE_GRAPHS: dict[str, list[Quad]] = {
+    "twin forks": twin_forks(),
     "ring of 4": ring([f"_:r{i}" for i in range(4)]),
     "ring of 7": ring([f"_:r{i}" for i in range(7)]),
     "two isomorphic rings": ring(["_:a0", "_:a1", "_:a2"]) + ring(["_:b0", "_:b1", "_:b2"]),

@@ -112,10 +112,9 @@ def test_schema_for_picks_schema_by_type(name: str, expected: str) -> None:
 
 def test_validate_reports_unknown_type() -> None:
     raw = edit(load("minimal.json"), ["type"], ["VerifiableCredential", "ClrCredential"])
-    assert validate_credential(raw) == [
-        Problem("/type", "TYPE", validate_credential(raw)[0].message)
-    ]
-    assert "not an Open Badges 3.0 document" in validate_credential(raw)[0].message
+    problems = validate_credential(raw)
+    assert [(p.path, p.code) for p in problems] == [("/type", "TYPE")]
+    assert "not an Open Badges 3.0 document" in problems[0].message
 
 
 @pytest.mark.parametrize("raw", [[], "x", None])
@@ -166,7 +165,13 @@ def test_check_credential_raises_rule_violation_with_every_problem() -> None:
 ACH = ["credentialSubject", "achievement"]
 FULL_ACH = [*ACH]
 RULE_CASES: list[tuple[str, list[str | int], Any, str, str]] = [
-    ("minimal.json", ["credentialSubject", "id"], KeyError, "/credentialSubject", "SUBJECT_IDENTITY"),
+    (
+        "minimal.json",
+        ["credentialSubject", "id"],
+        KeyError,
+        "/credentialSubject",
+        "SUBJECT_IDENTITY",
+    ),
     ("minimal.json", [*ACH, "criteria"], {}, "/credentialSubject/achievement/criteria", "CRITERIA"),
     (
         "minimal.json",
@@ -320,7 +325,12 @@ def test_rule_ignores_unhashed_identity_format() -> None:
     ("path", "value", "where", "code"),
     [
         (["@context", 0], "https://www.w3.org/2018/credentials/v1", "/@context/0", "CONTEXT"),
-        (["@context", 1], "https://purl.imsglobal.org/spec/ob/v3p0/context.jsonld", "/@context/1", "CONTEXT"),
+        (
+            ["@context", 1],
+            "https://purl.imsglobal.org/spec/ob/v3p0/context.jsonld",
+            "/@context/1",
+            "CONTEXT",
+        ),
         (["type"], ["OpenBadgeCredential"], "/type", "TYPE"),
         (["@context"], [], "/@context/0", "CONTEXT"),
     ],
@@ -335,9 +345,11 @@ def test_rule_checks_envelope_also_enforced_by_schema(
 
 
 def test_rule_checks_context_pattern_in_full() -> None:
-    """The schema's ``$`` lets a trailing newline through in python-jsonschema; the rule does not."""
+    """The schema's ``$`` lets a final newline through in python-jsonschema; the rule does not."""
     raw = edit(load("minimal.json"), ["@context", 1], load("minimal.json")["@context"][1] + "\n")
     assert official("achievementcredential").is_valid(raw)
+    # fastjsonschema reads ``$`` as end of string (ECMA-262), the one known divergence
+    assert schema_problem(raw, "achievementcredential") is not None
     problems = validate_credential(raw)
     assert ("/@context/1", "CONTEXT") in [(p.path, p.code) for p in problems]
 
@@ -355,6 +367,7 @@ def test_rule_accepts_context_versions_and_extra_contexts() -> None:
 # Equivalence of the compiled draft-7 rewrite with the official 2019-09 validator
 
 REPLACEMENTS: list[Any] = [KeyError, None, 0, 2.5, True, "", "x", [], {}, ["x"], [{}]]
+FEW_REPLACEMENTS: list[Any] = [KeyError, 0, "x", {}]  # for the large full.json
 
 
 def json_paths(node: Any, prefix: list[str | int]) -> Iterator[list[str | int]]:
@@ -374,12 +387,12 @@ def lookup(doc: Any, path: list[str | int]) -> Any:
     return doc
 
 
-def mutations(raw: dict[str, Any]) -> Iterator[dict[str, Any]]:
+def mutations(raw: dict[str, Any], replacements: list[Any]) -> Iterator[dict[str, Any]]:
     """Documents near ``raw``: each member replaced, removed, wrapped or unwrapped."""
     yield raw
     for path in json_paths(raw, []):
         current = lookup(raw, path)
-        for value in REPLACEMENTS:
+        for value in replacements:
             if value is KeyError and isinstance(path[-1], int):
                 continue
             yield edit(raw, path, value)
@@ -395,7 +408,8 @@ def corpus() -> Iterator[tuple[SchemaName, dict[str, Any]]]:
         raw = load(name)
         schema = schema_for(raw)
         assert schema is not None
-        for doc in mutations(raw):
+        replacements = FEW_REPLACEMENTS if name == "full.json" else REPLACEMENTS
+        for doc in mutations(raw, replacements):
             yield schema, doc
     # the same documents judged by a schema they were not written for
     yield "profile", load("minimal.json")
@@ -429,9 +443,12 @@ def test_draft7_rewrite_only_renames_defs(name: SchemaName) -> None:
     text = json.dumps(converted)
     assert "$defs" not in text
     assert converted["$schema"] == "http://json-schema.org/draft-07/schema#"
-    assert json.loads(text.replace("#/definitions/", "#/$defs/").replace('"definitions"', '"$defs"'))[
-        "properties"
-    ] == original["properties"]
+    assert (
+        json.loads(text.replace("#/definitions/", "#/$defs/").replace('"definitions"', '"$defs"'))[
+            "properties"
+        ]
+        == original["properties"]
+    )
     assert validate._compiled(name) is validate._compiled(name)  # compiled once
 
 
@@ -439,7 +456,10 @@ def test_draft7_rewrite_only_renames_defs(name: SchemaName) -> None:
     "schema",
     [
         {"type": "object", "unevaluatedProperties": False},
-        {"$defs": {"A": {"type": "string"}}, "properties": {"a": {"$ref": "#/$defs/A", "minLength": 2}}},
+        {
+            "$defs": {"A": {"type": "string"}},
+            "properties": {"a": {"$ref": "#/$defs/A", "minLength": 2}},
+        },
         {"properties": {"a": {"$ref": "https://example.org/remote.json"}}},
         {"type": "array", "minContains": 2, "contains": {"type": "string"}},
     ],

@@ -24,12 +24,14 @@ from pyld.jsonld import JsonLdError as PyldError
 from pyld.jsonld import JsonLdProcessor
 
 from credstack.errors import CredstackError, DataLossError, JsonLdError
-from credstack.jsonld.loader import (
-    OB_V3P0_CONTEXT,
-    ContextVariant,
-    StaticDocumentLoader,
-    bundled_urls,
-    load_context,
+from credstack.jsonld.loader import ContextVariant, StaticDocumentLoader
+from credstack.jsonld.shapes import (
+    NoShape,
+    Shape,
+    compile_template,
+    instantiate,
+    marker_document,
+    shape_of,
 )
 
 _MEMO_LIMIT = 4096
@@ -135,7 +137,7 @@ class Expander:
         self._lock = threading.Lock()
         self._resolved_cache: Any = jsonld.LRUCache(maxsize=256)
         self._memo: dict[tuple[Any, ...], tuple[Any, Any, Any]] = {}
-        self._decisions: dict[Any, object] = {}
+        self._shapes: dict[Any, object] = {}
 
     def _options(self) -> dict[str, Any]:
         return {
@@ -148,34 +150,47 @@ class Expander:
             "processingMode": "json-ld-1.1",
         }
 
-    def check(self, document: dict[str, Any]) -> None:
-        """Safe-mode check only (no output), memoised on the document's shape.
-
-        Used where the proof does not need RDF (eddsa-jcs-2022).  The decision of a full
-        expansion depends only on what :func:`_shape` keeps, so documents of one shape share
-        one decision; tests/property/test_safe_mode_property.py compares it with a fresh
-        expansion.
-        """
+    def _entry(self, document: dict[str, Any]) -> tuple[object, Shape] | None:
+        """The memo entry for the document's shape (an error or a template), made on a miss."""
         try:
-            shape = _document_shape(document)
-        except _NoShape:
-            self.expand(document)
-            return
-        cached = self._decisions.get(shape)
-        if cached is None:
+            shape = shape_of(document)
+        except NoShape:
+            return None
+        entry = self._shapes.get(shape.key)
+        if entry is None:
             try:
-                self.expand(document)
-                cached = _OK
+                expanded = self.expand_fresh(marker_document(document))
+                template = compile_template(expanded, len(shape.values))
+                entry = _UNTEMPLATED if template is None else template
             except JsonLdError as exc:
-                cached = exc
-            if len(self._decisions) >= _MEMO_LIMIT:
-                self._decisions.clear()
-            self._decisions[shape] = cached
-        if isinstance(cached, JsonLdError):
-            raise _copy_error(cached)
+                entry = exc
+            if len(self._shapes) >= _MEMO_LIMIT:
+                self._shapes.clear()
+            self._shapes[shape.key] = entry
+        if isinstance(entry, JsonLdError):
+            raise _copy_error(entry)
+        return entry, shape
+
+    def check(self, document: dict[str, Any]) -> None:
+        """Safe-mode check only: raises what :meth:`expand` would raise, without the output."""
+        if self._entry(document) is None:
+            self.expand_fresh(document)
 
     def expand(self, document: dict[str, Any]) -> list[Any]:
-        """Expanded form of ``document``; raises :class:`JsonLdError` on any data loss."""
+        """Expanded form of ``document``; raises :class:`JsonLdError` on any data loss.
+
+        Served from the shape memo (see :mod:`credstack.jsonld.shapes`) when it applies; the
+        result may share structure with the memo and must not be mutated.
+        """
+        found = self._entry(document) if self.memoize else None
+        if found is None or found[0] is _UNTEMPLATED:
+            return self.expand_fresh(document)
+        template, shape = found
+        result: list[Any] = instantiate(template, shape.values)  # type: ignore[arg-type]
+        return result
+
+    def expand_fresh(self, document: dict[str, Any]) -> list[Any]:
+        """Expand with pyld (contexts memoised unless ``memoize`` is off) in safe mode."""
         dropped: list[str] = []
         options = self._options()
         try:
@@ -209,72 +224,6 @@ class Expander:
         result: list[Any] = expanded if isinstance(expanded, list) else [expanded]
         check_absolute_iris(result)
         return result
-
-
-def _vocab_sensitive_terms() -> frozenset[str]:
-    """Terms whose string values expand as vocabulary terms (``@type: @vocab``) or alias ``@type``.
-
-    Collected from every bundled context, at every nesting level; only bundled contexts can
-    be loaded, so the set is complete for every document the shape memo accepts.
-    """
-    found: set[str] = {"@type", "type"}
-    stack: list[Any] = [load_context(url) for url in bundled_urls()]
-    stack.append(load_context(OB_V3P0_CONTEXT, ContextVariant.VALIDATOR))
-    while stack:
-        node = stack.pop()
-        if isinstance(node, list):
-            stack.extend(node)
-        elif isinstance(node, dict):
-            for key, value in node.items():
-                if value == "@type" or (
-                    isinstance(value, dict)
-                    and (value.get("@type") == "@vocab" or value.get("@id") == "@type")
-                ):
-                    found.add(key)
-                if isinstance(value, (dict, list)):
-                    stack.append(value)
-    return frozenset(found)
-
-
-_SENSITIVE: frozenset[str] | None = None
-_DICT, _LIST = "{", "["
-_ABS, _REL = ("abs",), ("rel",)
-
-
-class _NoShape(Exception):
-    """Internal: the document embeds a context, so its shape is not memoised."""
-
-
-def _shape(value: Any, verbatim: bool, sensitive: frozenset[str]) -> Any:
-    """Everything safe-mode expansion depends on: keys, nesting, value kinds, IRI-ness of
-    strings, and verbatim strings where they act as vocabulary terms or keywords."""
-    if isinstance(value, str):
-        if verbatim or value[:1] == "@":
-            return value
-        return _ABS if _ABSOLUTE_IRI.match(value) is not None else _REL
-    if isinstance(value, dict):
-        if "@context" in value:
-            raise _NoShape
-        return (_DICT, *[(k, _shape(v, k in sensitive, sensitive)) for k, v in value.items()])
-    if isinstance(value, list):
-        return (_LIST, *[_shape(v, verbatim, sensitive) for v in value])
-    return (type(value).__name__,)
-
-
-def _document_shape(document: dict[str, Any]) -> Any:
-    global _SENSITIVE
-    sensitive = _SENSITIVE
-    if sensitive is None:
-        sensitive = _SENSITIVE = _vocab_sensitive_terms()
-    context = document.get("@context")
-    if isinstance(context, str):
-        context_key: Any = context
-    elif isinstance(context, list) and all(isinstance(c, str) for c in context):
-        context_key = tuple(context)
-    else:
-        raise _NoShape
-    body = {k: v for k, v in document.items() if k != "@context"}
-    return (context_key, _shape(body, False, sensitive))
 
 
 def _translate(exc: PyldError) -> CredstackError:
@@ -330,7 +279,7 @@ def _require_absolute(value: Any, what: str) -> None:
         )
 
 
-_OK = object()
+_UNTEMPLATED = object()
 
 
 def _copy_error(exc: JsonLdError) -> JsonLdError:

@@ -55,10 +55,10 @@ _ECHAR: Final = {
 # Everything that is not written as itself: ECHAR characters, the other C0 controls, DEL,
 # and code points outside XML 1.1 ``Char`` (NUL, surrogates, U+FFFE, U+FFFF).
 _NEEDS_ESCAPE: Final = re.compile('[\x00-\x1f"\\\\\x7f\ud800-\udfff\ufffe\uffff]')
-_IRI_FORBIDDEN: Final = re.compile('[\x00-\x20<>"{}|^`\\\\]')
+_IRI_FORBIDDEN: Final = re.compile('[\x00-\x20<>"{}|^`\\\\\ud800-\udfff]')
 _IRI_SCHEME: Final = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:")
 _LANGTAG: Final = re.compile(r"[A-Za-z]+(?:-[A-Za-z0-9]+)*")
-_BLANK_LABEL_FORBIDDEN: Final = re.compile('[\x00-\x20<>"{}|^`\\\\\x7f]')
+_BLANK_LABEL_FORBIDDEN: Final = re.compile('[\x00-\x20<>"{}|^`\\\\\x7f\ud800-\udfff]')
 
 
 def _escape_char(match: re.Match[str]) -> str:
@@ -84,7 +84,7 @@ def iri_term(iri: str) -> str:
     """Serialize an absolute IRI as an N-Quads ``IRIREF`` (``<iri>``), characters as is.
 
     Raises ``JsonLdError`` (RELATIVE_IRI_ERROR) without a scheme, and (JSONLD_ERROR) for
-    characters that an IRI cannot contain (space, controls, ``<>"{}|^`\\``).
+    characters that an IRI cannot contain (space, controls, ``<>"{}|^`\\``, surrogates).
     """
     if _IRI_SCHEME.match(iri) is None:
         raise JsonLdError(f"not an absolute IRI: {iri!r}", code="RELATIVE_IRI_ERROR")

@@ -10,7 +10,7 @@ import hashlib
 import hmac
 import re
 from enum import StrEnum
-from typing import Annotated, Literal, Self
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import Discriminator, Field, Tag, model_validator
 
@@ -488,6 +488,12 @@ def _default_context() -> list[str | dict[str, object]]:
     return [VC_V2_CONTEXT, OB_CONTEXT]
 
 
+_ENVELOPE_ORDER = (
+    "@context", "id", "type", "name", "description", "image", "issuer", "validFrom",
+    "validUntil", "awardedDate", "credentialSubject", "evidence", "endorsement", "endorsementJwt",
+)  # fmt: skip
+
+
 class _Credential(TopLevel):
     """The VC 2.0 envelope as profiled by OB 3.0 (context, dates, proof, status ...)."""
 
@@ -508,6 +514,12 @@ class _Credential(TopLevel):
     credential_status: CredentialStatus | None = None
     refresh_service: RefreshService | None = None
     terms_of_use: OneOrMany[TermsOfUse] | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """Spec JSON with the envelope in reading order (subject before status, proof last)."""
+        out = super().to_json()
+        head = {key: out[key] for key in _ENVELOPE_ORDER if key in out}
+        return head | {key: value for key, value in out.items() if key not in head}
 
     @property
     def issuer_id(self) -> str:

@@ -257,6 +257,19 @@ class Model(BaseModel):
                     raise ValueError(f"type must contain {' or '.join(map(repr, group))}")
         return self
 
+    @classmethod
+    def from_json(cls, raw: Mapping[str, Any]) -> Self:
+        """Parse received JSON; raises ``InvalidInput`` with readable ``/path: message`` text."""
+        if not isinstance(raw, Mapping):
+            raise InvalidInput(f"{cls.__name__} must be a JSON object, got {type(raw).__name__}")
+        try:
+            return cls.model_validate(raw)
+        except ValidationError as exc:
+            lines = flatten_errors(exc, raw)
+            raise InvalidInput(f"invalid {cls.__name__}: " + "; ".join(lines)) from None
+        except RecursionError as exc:
+            raise InvalidInput(f"{cls.__name__} is nested too deeply") from exc
+
     def to_json(self) -> JsonObject:
         """Spec JSON: camelCase keys, sets as arrays, no nulls or empty arrays, stable key order."""
         dumped = self.model_dump(mode="json", by_alias=True, exclude_none=True)
@@ -301,17 +314,14 @@ class TopLevel(Model):
 
     @classmethod
     def from_json(cls, raw: Mapping[str, Any]) -> Self:
-        """Parse received JSON; raises ``InvalidInput`` with readable field messages."""
+        """Parse received JSON and keep a private deep copy of it as ``original``."""
         if not isinstance(raw, Mapping):
             raise InvalidInput(f"{cls.__name__} must be a JSON object, got {type(raw).__name__}")
-        kept = copy.deepcopy(dict(raw))
         try:
-            parsed = cls.model_validate(kept)
-        except ValidationError as exc:
-            lines = flatten_errors(exc, kept)
-            raise InvalidInput(f"invalid {cls.__name__}: " + "; ".join(lines)) from None
+            kept = copy.deepcopy(dict(raw))
         except RecursionError as exc:
             raise InvalidInput(f"{cls.__name__} is nested too deeply") from exc
+        parsed = super().from_json(copy.deepcopy(kept))  # shares nothing with ``original``
         parsed._original = kept
         return parsed
 

@@ -127,14 +127,34 @@ def _suite_for(proof: dict[str, Any]) -> _Suite:
     return suite
 
 
+def _suite_named(cryptosuite: str) -> _Suite:
+    proof_type = (
+        ED25519_SIGNATURE_2020 if cryptosuite == ED25519_SIGNATURE_2020 else DATA_INTEGRITY_PROOF
+    )
+    return _suite_for({"type": proof_type, "cryptosuite": cryptosuite})
+
+
+def transform(unsecured: dict[str, Any], cryptosuite: str) -> bytes:
+    """Transformation (vc-di-eddsa §3.3.2 / §3.4.2): the canonical form of the document."""
+    return _suite_named(cryptosuite).canonicalize(unsecured)
+
+
+def configure_proof(proof_config: dict[str, Any], cryptosuite: str) -> bytes:
+    """Proof configuration (§3.3.5 / §3.4.5): the canonical form of the proof options,
+    which carry the document's ``@context``."""
+    return _suite_named(cryptosuite).canonicalize(proof_config)
+
+
+def hash_data(transformed_document: bytes, canonical_proof_config: bytes) -> bytes:
+    """Hashing (§3.3.4 / §3.4.4): SHA-256(proof configuration) ‖ SHA-256(document)."""
+    return (
+        hashlib.sha256(canonical_proof_config).digest()
+        + hashlib.sha256(transformed_document).digest()
+    )
+
+
 def _hash_data(suite: _Suite, unsecured: dict[str, Any], proof_config: dict[str, Any]) -> bytes:
-    """Transformation, proof configuration and hashing (vc-di-eddsa §3.3.2–3.3.4, §3.4.2–3.4.4)."""
-    try:
-        canonical_config = suite.canonicalize(proof_config)
-        canonical_document = suite.canonicalize(unsecured)
-    except CredstackError:
-        raise
-    return hashlib.sha256(canonical_config).digest() + hashlib.sha256(canonical_document).digest()
+    return hash_data(suite.canonicalize(unsecured), suite.canonicalize(proof_config))
 
 
 def _unsecured(document: dict[str, Any]) -> dict[str, Any]:

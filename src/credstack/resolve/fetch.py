@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
-from credstack.errors import FetchError
+from credstack.errors import ConfigurationError, FetchError
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
@@ -189,9 +189,7 @@ class GuardedFetcher:
         user_agent: str = "credstack",
     ) -> None:
         if max_bytes <= 0 or max_redirects < 0:
-            raise FetchError(
-                "max_bytes must be positive and max_redirects not negative", code="FETCH_REFUSED"
-            )
+            raise ConfigurationError("max_bytes must be positive and max_redirects not negative")
         self.max_bytes = max_bytes
         self.max_redirects = max_redirects
         self.connect_timeout = connect_timeout
@@ -203,9 +201,7 @@ class GuardedFetcher:
         if ssl_context is None:
             ssl_context = ssl.create_default_context()
         if ssl_context.verify_mode != ssl.CERT_REQUIRED or not ssl_context.check_hostname:
-            raise FetchError(
-                "the TLS context must verify certificates and host names", code="FETCH_REFUSED"
-            )
+            raise ConfigurationError("the TLS context must verify certificates and host names")
         self._tls = ssl_context
         self._resolve = resolve or _system_resolve
         self._monotonic = monotonic
