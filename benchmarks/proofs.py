@@ -2,7 +2,8 @@
 
 Usage: ``.venv/bin/python benchmarks/proofs.py [--seconds S] [--no-js]`` (or ``make bench``).
 
-Credential: an OpenBadgeCredential with 3 skill alignments (tests/assets/ob_credential_unsigned.json).
+Credential: an OpenBadgeCredential with 3 skill alignments
+(tests/assets/ob_credential_unsigned.json), copied for 256 learners.
 "Issue" = build the proof, canonicalize, hash, sign, encode, safe mode on.  "Verify" = the
 proof and safe-mode steps (key resolution of a did:key included).  Both processes are pinned
 to the same single core.  Prints per-second figures, the ratios to @digitalbazaar/vc, the OB
@@ -13,6 +14,7 @@ credentials.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import resource
@@ -70,19 +72,43 @@ def credential(key: KeyPair) -> dict[str, Any]:
     return doc
 
 
-def python_figures(doc: dict[str, Any], key: KeyPair, seconds: float) -> dict[str, tuple[float, float]]:
+def learners(doc: dict[str, Any], count: int = 256) -> list[dict[str, Any]]:
+    """``count`` copies of the credential for different learners (bulk issuance)."""
+    out = []
+    for i in range(count):
+        copy = json.loads(json.dumps(doc))
+        copy["id"] = f"urn:uuid:7d3f0000-0000-4000-8000-{i:012d}"
+        copy["credentialSubject"]["id"] = f"did:example:learner-{i}"
+        copy["name"] = f"{doc['name']} — cohort {i % 7}, learner {i}"
+        out.append(copy)
+    return out
+
+
+def cycling(items: list[Any]) -> Callable[[], Any]:
+    it = itertools.cycle(items)
+    return lambda: next(it)
+
+
+def python_figures(
+    doc: dict[str, Any], key: KeyPair, seconds: float
+) -> dict[str, tuple[float, float]]:
     resolver = CompositeResolver()
+    batch = learners(doc)
     out = {}
     for suite in (Cryptosuite.EDDSA_RDFC_2022, Cryptosuite.EDDSA_JCS_2022):
-        def issue(suite: Cryptosuite = suite) -> object:
-            return add_proof(doc, key, cryptosuite=suite, created=CREATED)
+        next_doc = cycling(batch)
 
-        signed = issue()
-        proof = signed["proof"][0]
+        def issue(suite: Cryptosuite = suite, next_doc: Callable[[], Any] = next_doc) -> object:
+            return add_proof(next_doc(), key, cryptosuite=suite, created=CREATED)
 
-        def verify(signed: dict[str, Any] = signed, proof: dict[str, Any] = proof) -> object:
+        next_signed = cycling(
+            [add_proof(d, key, cryptosuite=suite, created=CREATED) for d in batch]
+        )
+
+        def verify(next_signed: Callable[[], Any] = next_signed) -> object:
+            signed = next_signed()
             expander().check(signed)
-            check = verify_proof(signed, proof, resolver)
+            check = verify_proof(signed, signed["proof"][0], resolver)
             if not check.verified:
                 raise SystemExit(f"benchmark credential does not verify: {check.message}")
             return check
@@ -91,7 +117,9 @@ def python_figures(doc: dict[str, Any], key: KeyPair, seconds: float) -> dict[st
     return out
 
 
-def js_figures(doc: dict[str, Any], key: KeyPair, seconds: float, core: int) -> dict[str, tuple[float, float]]:
+def js_figures(
+    doc: dict[str, Any], key: KeyPair, seconds: float, core: int
+) -> dict[str, tuple[float, float]]:
     node = shutil.which("node")
     if node is None:
         raise SystemExit("node is not installed: run `make setup` (or pass --no-js)")
@@ -124,11 +152,13 @@ def schema_figures(doc: dict[str, Any], seconds: float) -> tuple[float, float | 
     """Microseconds per OB schema validation: credstack's compiled validator and `jsonschema`."""
     ours = 1e6 / rate(lambda: validate_credential(doc), seconds)
     try:
-        import jsonschema  # noqa: PLC0415  (dev dependency, reference only)
+        import jsonschema  # type: ignore[import-untyped]  # dev dependency, reference only
     except ImportError:
         return ours, None
     schema = json.loads(
-        (ROOT / "src/credstack/schemas/ob_v3p0_achievementcredential_schema.json").read_text("utf-8")
+        (ROOT / "src/credstack/schemas/ob_v3p0_achievementcredential_schema.json").read_text(
+            "utf-8"
+        )
     )
     validator = jsonschema.Draft201909Validator(schema)
     reference = 1e6 / rate(lambda: validator.is_valid(doc), min(seconds, 1.0))
@@ -139,7 +169,7 @@ def peak_rss_signing(count: int) -> float:
     """Max RSS (MB) of a fresh process that signs ``count`` credentials."""
     code = f"""
 import json, resource, sys
-sys.path.insert(0, {str(ROOT / 'src')!r})
+sys.path.insert(0, {str(ROOT / "src")!r})
 from benchmarks.proofs import credential, CREATED
 from credstack.crypto.keys import KeyPair
 from credstack.proofs.dataintegrity import add_proof
@@ -152,7 +182,12 @@ for i in range({count}):
 print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
 """
     result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True, timeout=900
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=True,
+        timeout=900,
     )
     return float(result.stdout.strip())
 
@@ -166,11 +201,14 @@ def main() -> None:
     core = pin_to_one_core()
     key = KeyPair.generate()
     doc = credential(key)
-    print(f"credential: OpenBadgeCredential, 3 alignments, {len(json.dumps(doc))} bytes; core {core}")
+    print(
+        f"credential: OpenBadgeCredential, 3 alignments, {len(json.dumps(doc))} bytes; core {core}"
+    )
     py = python_figures(doc, key, args.seconds)
     js = None if args.no_js else js_figures(doc, key, args.seconds, core)
     failures = []
-    print(f"\n{'suite':17} {'op':7} {'credstack/s':>12} {'@digitalbazaar/vc/s':>20} {'ratio':>7}  target")
+    header = f"{'suite':17} {'op':7} {'credstack/s':>12} {'@digitalbazaar/vc/s':>20} {'ratio':>7}"
+    print(f"\n{header}  target")
     for suite, (py_issue, py_verify) in py.items():
         kind, want_issue, want_verify = TARGETS[suite]
         for op, ours, want in (("issue", py_issue, want_issue), ("verify", py_verify, want_verify)):
@@ -190,18 +228,24 @@ def main() -> None:
             ratio_text = "-" if ratio is None else f"{ratio:.1f}x"
             print(f"{suite:17} {op:7} {ours:12,.0f} {their_text:>20} {ratio_text:>7}  {target}")
     ours_us, ref_us = schema_figures(doc, min(args.seconds, 2.0))
-    ref_text = "" if ref_us is None else f"; jsonschema {ref_us:.0f} µs ({ref_us / ours_us:.0f}x slower)"
+    ref_text = (
+        "" if ref_us is None else f"; jsonschema {ref_us:.0f} µs ({ref_us / ours_us:.0f}x slower)"
+    )
     schema_ok = ours_us < 200
     if not schema_ok:
         failures.append("schema validation")
-    print(f"\nOB schema validation: {ours_us:.0f} µs per credential{ref_text}; target < 200 µs: "
-          f"{'met' if schema_ok else 'NOT MET'}")
+    print(
+        f"\nOB schema validation: {ours_us:.0f} µs per credential{ref_text}; target < 200 µs: "
+        f"{'met' if schema_ok else 'NOT MET'}"
+    )
     rss = peak_rss_signing(args.rss_count)
     rss_ok = rss < 150
     if not rss_ok:
         failures.append("memory")
-    print(f"peak RSS signing {args.rss_count:,} credentials (eddsa-rdfc-2022): {rss:.0f} MB; "
-          f"target < 150 MB: {'met' if rss_ok else 'NOT MET'}")
+    print(
+        f"peak RSS signing {args.rss_count:,} credentials (eddsa-rdfc-2022): {rss:.0f} MB; "
+        f"target < 150 MB: {'met' if rss_ok else 'NOT MET'}"
+    )
     print(f"\nself RSS: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
     if failures:
         print("targets not met: " + ", ".join(failures))

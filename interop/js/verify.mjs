@@ -1,8 +1,10 @@
-// Verifies one credential with @digitalbazaar/vc, fully offline.
+// Verifies credentials with @digitalbazaar/vc, fully offline.
 //
 // stdin:  {"credential": {...}, "documents"?: {url: doc}, "purpose"?:
 //          "issuance" | "assertion", "now"?: ISO 8601}
+//         or {"batch": [request, ...]} to verify several in one process.
 // stdout: {"verified": bool, "errors": [string, ...], "status"?: [...]}
+//   (for a batch, an array of these, in request order).
 //   "status" is present when the credential carries credentialStatus and the
 //   status check ran: one {"purpose", "status", "verified"} per entry
 //   (status true = bit set, e.g. revoked).
@@ -14,8 +16,7 @@ import {
   flattenErrors, makePurpose, readStdinJson, verifySuite
 } from './common.mjs';
 
-async function main() {
-  const request = await readStdinJson();
+async function verifyOne(request) {
   const documentLoader = buildDocumentLoader({documents: request.documents});
   const options = {
     credential: request.credential,
@@ -42,6 +43,20 @@ async function main() {
       status: r.status ?? null,
       verified: r.verified === true
     }));
+  }
+  return output;
+}
+
+async function main() {
+  const request = await readStdinJson();
+  let output;
+  if(Array.isArray(request.batch)) {
+    output = [];
+    for(const item of request.batch) {
+      output.push(await verifyOne(item));
+    }
+  } else {
+    output = await verifyOne(request);
   }
   process.stdout.write(JSON.stringify(output) + '\n');
 }

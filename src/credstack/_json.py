@@ -1,4 +1,8 @@
-"""Bounded JSON parsing: every entry point parses untrusted JSON through here."""
+"""Strict, bounded JSON parsing: every untrusted JSON input goes through here.
+
+Strict: no duplicate members (different parsers keep different duplicates, a classic way to
+make two verifiers see two credentials), no NaN or Infinity.  Bounded: size and nesting depth.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,23 @@ from credstack.errors import InvalidInput
 
 MAX_DOCUMENT_BYTES = 4 * 1024 * 1024
 MAX_DEPTH = 64
+
+
+class _Refused(ValueError):
+    pass
+
+
+def _refuse_constant(name: str) -> Any:
+    raise _Refused(f"{name} is not a JSON number")
+
+
+def _unique_members(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out = dict(pairs)
+    if len(out) != len(pairs):
+        seen: set[str] = set()
+        duplicate = next(k for k, _ in pairs if k in seen or seen.add(k))  # type: ignore[func-returns-value]
+        raise _Refused(f"duplicate member {duplicate!r}")
+    return out
 
 
 def check_depth(value: Any, max_depth: int = MAX_DEPTH) -> None:
@@ -31,14 +52,15 @@ def parse_json(
     max_bytes: int = MAX_DOCUMENT_BYTES,
     max_depth: int = MAX_DEPTH,
 ) -> Any:
-    """Parse JSON with a size and nesting bound; errors are :class:`InvalidInput`."""
+    """Parse strict JSON with a size and nesting bound; every error is :class:`InvalidInput`."""
     size = len(data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data)
     if size > max_bytes:
         raise InvalidInput(
             f"{what} is {size} bytes; the limit is {max_bytes} bytes", code="INPUT_TOO_LARGE"
         )
     try:
-        value = json.loads(data)
+        text = data.decode("utf-8") if isinstance(data, bytes) else data
+        value = json.loads(text, object_pairs_hook=_unique_members, parse_constant=_refuse_constant)
     except RecursionError:
         raise InvalidInput(f"{what} nests too deeply to parse", code="INPUT_TOO_DEEP") from None
     except UnicodeDecodeError as exc:
@@ -48,6 +70,8 @@ def parse_json(
             f"{what} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}",
             code="INVALID_JSON",
         ) from None
+    except _Refused as exc:
+        raise InvalidInput(f"{what} is not valid JSON: {exc}", code="INVALID_JSON") from None
     check_depth(value, max_depth)
     return value
 

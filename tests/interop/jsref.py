@@ -23,6 +23,7 @@ NODE_TIMEOUT_S = 120.0
 NPM_TIMEOUT_S = 600.0
 
 Purpose = Literal["issuance", "assertion"]
+Cryptosuite = Literal["eddsa-rdfc-2022", "eddsa-jcs-2022"]
 
 
 class JsStatusEntry(TypedDict):
@@ -138,19 +139,23 @@ def _key_pair(key_pair: dict[str, Any]) -> dict[str, str]:
     return {"publicKeyMultibase": public, "secretKeyMultibase": secret}
 
 
-def js_verify(
+def verify_request(
     credential: dict[str, Any],
     documents: dict[str, dict[str, Any]] | None = None,
     purpose: Purpose = "issuance",
     now: str | datetime | None = None,
-) -> JsVerifyResult:
-    """Verify ``credential`` with @digitalbazaar/vc (offline; ``documents`` = extra URL → doc)."""
+) -> dict[str, Any]:
+    """One ``verify.mjs`` request (for :func:`js_verify_many`)."""
     request: dict[str, Any] = {"credential": credential, "purpose": purpose}
     if documents:
         request["documents"] = documents
     if now is not None:
         request["now"] = _iso(now)
-    out = _as_object(_run_node("verify.mjs", request), "verify.mjs output")
+    return request
+
+
+def _verify_result(value: Any) -> JsVerifyResult:
+    out = _as_object(value, "verify.mjs output")
     if not isinstance(out.get("verified"), bool) or not isinstance(out.get("errors"), list):
         raise CredstackError(f"verify.mjs printed an unexpected result: {out!r}")
     result: JsVerifyResult = {
@@ -162,15 +167,35 @@ def js_verify(
     return result
 
 
-def js_sign(
+def js_verify(
+    credential: dict[str, Any],
+    documents: dict[str, dict[str, Any]] | None = None,
+    purpose: Purpose = "issuance",
+    now: str | datetime | None = None,
+) -> JsVerifyResult:
+    """Verify ``credential`` with @digitalbazaar/vc (offline; ``documents`` = extra URL → doc)."""
+    request = verify_request(credential, documents, purpose, now)
+    return _verify_result(_run_node("verify.mjs", request))
+
+
+def js_verify_many(requests: list[dict[str, Any]]) -> list[JsVerifyResult]:
+    """Verify several :func:`verify_request` requests in one ``node`` process, in order."""
+    out = _run_node("verify.mjs", {"batch": requests})
+    if not isinstance(out, list) or len(out) != len(requests):
+        raise CredstackError("verify.mjs printed no result list of the request count")
+    return [_verify_result(item) for item in out]
+
+
+def sign_request(
     credential: dict[str, Any],
     key_pair_dict: dict[str, Any],
     verification_method: str | None = None,
     created: str | datetime | None = None,
     controller: str | None = None,
     documents: dict[str, dict[str, Any]] | None = None,
+    cryptosuite: Cryptosuite | None = None,
 ) -> dict[str, Any]:
-    """Sign ``credential`` with DataIntegrityProof / eddsa-rdfc-2022 in JavaScript."""
+    """One ``sign.mjs`` request (for :func:`js_sign_many`)."""
     request: dict[str, Any] = {"credential": credential, "keyPair": _key_pair(key_pair_dict)}
     if verification_method is not None:
         request["verificationMethod"] = verification_method
@@ -180,7 +205,33 @@ def js_sign(
         request["created"] = _iso(created)
     if documents:
         request["documents"] = documents
+    if cryptosuite is not None:
+        request["cryptosuite"] = cryptosuite
+    return request
+
+
+def js_sign(
+    credential: dict[str, Any],
+    key_pair_dict: dict[str, Any],
+    verification_method: str | None = None,
+    created: str | datetime | None = None,
+    controller: str | None = None,
+    documents: dict[str, dict[str, Any]] | None = None,
+    cryptosuite: Cryptosuite | None = None,
+) -> dict[str, Any]:
+    """Sign ``credential`` with DataIntegrityProof (default eddsa-rdfc-2022) in JavaScript."""
+    request = sign_request(
+        credential, key_pair_dict, verification_method, created, controller, documents, cryptosuite
+    )
     return _as_object(_run_node("sign.mjs", request), "sign.mjs output")
+
+
+def js_sign_many(requests: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Sign several :func:`sign_request` requests in one ``node`` process, in order."""
+    out = _run_node("sign.mjs", {"batch": requests})
+    if not isinstance(out, list) or len(out) != len(requests):
+        raise CredstackError("sign.mjs printed no result list of the request count")
+    return [_as_object(item, "sign.mjs output") for item in out]
 
 
 def js_bench(

@@ -373,7 +373,7 @@ def test_did_web_resolver_oversize_document_refused() -> None:
     resolver, _ = _resolver({WEB_URL: body}, max_bytes=1000)
     with pytest.raises(ResolutionError) as info:
         resolver.resolve_document(WEB)
-    assert "larger than 1000 bytes" in info.value.message
+    assert "the limit is 1000 bytes" in info.value.message
 
 
 def test_did_web_resolver_fetch_error_becomes_resolution_error() -> None:

@@ -318,6 +318,7 @@ def verify_proof(
     if not isinstance(proof, dict):
         return ProofCheck({}, False, "MALFORMED_PROOF_ERROR", "a proof must be a JSON object")
     vm_id = proof.get("verificationMethod")
+    resolved: ResolvedMethod | None = None
     try:
         for member in ("type", "verificationMethod", "proofPurpose"):
             if not isinstance(proof.get(member), str):
@@ -369,7 +370,13 @@ def verify_proof(
             )
     except CredstackError as exc:
         return ProofCheck(
-            proof, False, exc.code, exc.message, vm_id if isinstance(vm_id, str) else None
+            proof,
+            False,
+            exc.code,
+            exc.message,
+            vm_id if isinstance(vm_id, str) else None,
+            resolved.method.controller if resolved is not None else None,
+            resolved,
         )
     return ProofCheck(
         proof,

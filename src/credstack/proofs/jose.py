@@ -18,7 +18,6 @@ from __future__ import annotations
 import base64
 import binascii
 import calendar
-import json
 import math
 import re
 from dataclasses import dataclass, field
@@ -31,6 +30,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
+from credstack._json import parse_json
 from credstack.crypto.keys import public_key_from_multibase, verify_ed25519
 from credstack.errors import InvalidInput, InvalidKey, ProofError, ResolutionError
 from credstack.resolve.base import KeyResolver, ResolvedMethod
@@ -91,28 +91,11 @@ def b64url_encode(raw: bytes) -> str:
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
 
 
-def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in out:
-            raise ValueError(f"duplicate member {key!r}")
-        out[key] = value
-    return out
-
-
-def _no_constants(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
-
-
 def _json_object(raw: bytes, what: str) -> dict[str, Any]:
     try:
-        value = json.loads(
-            raw.decode("utf-8"),
-            object_pairs_hook=_no_duplicates,
-            parse_constant=_no_constants,
-        )
-    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
-        raise _malformed(f"JWS {what} is not JSON: {exc}") from exc
+        value = parse_json(raw, what=f"JWS {what}")
+    except InvalidInput as exc:
+        raise _malformed(exc.message) from exc
     if not isinstance(value, dict):
         raise _malformed(f"JWS {what} is not a JSON object")
     return value

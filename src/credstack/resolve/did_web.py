@@ -12,7 +12,6 @@ an injected :class:`~credstack.resolve.base.Fetcher`.
 from __future__ import annotations
 
 import copy
-import json
 import re
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
@@ -20,6 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from credstack._json import parse_json as _parse_json
 from credstack.crypto.keys import public_key_from_multibase
 from credstack.errors import FetchError, InvalidInput, ResolutionError
 from credstack.resolve.base import Fetcher
@@ -136,30 +136,9 @@ def make_did_document(
     return document
 
 
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
-
-
-def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in out:
-            raise ValueError(f"duplicate member {key!r}")
-        out[key] = value
-    return out
-
-
 def parse_json(data: bytes, *, max_bytes: int, source: str) -> Any:
     """Strict JSON from UTF-8 bytes: size-capped, no duplicate members, no NaN/Infinity."""
-    if len(data) > max_bytes:
-        raise InvalidInput(f"{source} is larger than {max_bytes} bytes", code="INPUT_TOO_LARGE")
-    try:
-        text = data.decode("utf-8")
-        return json.loads(text, object_pairs_hook=_unique_keys, parse_constant=_reject_constant)
-    except RecursionError as exc:
-        raise InvalidInput(f"{source} is nested too deeply", code="INPUT_TOO_DEEP") from exc
-    except ValueError as exc:  # includes UnicodeDecodeError and JSONDecodeError
-        raise InvalidInput(f"{source} is not valid JSON: {exc}", code="INVALID_JSON") from exc
+    return _parse_json(data, what=source, max_bytes=max_bytes)
 
 
 @dataclass(slots=True)

@@ -68,7 +68,7 @@ class VerificationFailed(CredstackError):
         first = report.first_failure
         super().__init__(
             first.message if first else "verification failed",
-            code=cast(ErrorCode, first.code if first and first.code else "PROOF_VERIFICATION_ERROR"),
+            code=cast(ErrorCode, (first.code if first else None) or "PROOF_VERIFICATION_ERROR"),
         )
         self.report = report
 

@@ -284,6 +284,14 @@ class Verifier:
                     check.code,
                 )
             else:
+                if check.resolved is not None:
+                    report.add(
+                        StepName.KEY_RESOLUTION,
+                        Outcome.PASSED,
+                        f"resolved {vm}",
+                        verificationMethod=vm,
+                        controller=check.controller,
+                    )
                 report.add(
                     StepName.PROOF,
                     Outcome.FAILED,
