@@ -36,7 +36,9 @@ def _config_with_context(folder: str, suffix: str, unsigned: dict[str, Any]) -> 
 
 
 @pytest.mark.parametrize(("folder", "suite", "unsigned_file", "suffix"), CASES)
-def test_vector_steps_reproduce_every_value(folder: str, suite: str, unsigned_file: str, suffix: str) -> None:
+def test_vector_steps_reproduce_every_value(
+    folder: str, suite: str, unsigned_file: str, suffix: str
+) -> None:
     unsigned = vector_json(unsigned_file)
     if suite == "Ed25519Signature2020":
         # the 2020 suite vector signs the document with the suite context appended
@@ -136,14 +138,20 @@ def test_proof_set_and_chain_reproduce_vectors() -> None:
     # two independent proofs (a set), then a chain of two on top of them
     doc = add_proof(unsigned, pairs[0], created=created[0], proof_id=ids[0])
     doc = add_proof(doc, pairs[1], created=created[1], proof_id=ids[1])
-    doc = add_proof(doc, pairs[2], created=created[2], proof_id=ids[2], previous_proof=[ids[0], ids[1]])
+    doc = add_proof(
+        doc, pairs[2], created=created[2], proof_id=ids[2], previous_proof=[ids[0], ids[1]]
+    )
     doc = add_proof(doc, pairs[3], created=created[3], previous_proof=ids[2])
     assert doc == expected
 
 
 def test_chain_with_missing_previous_proof_fails() -> None:
     document = copy.deepcopy(vector_json("proof-set-chain/signedProofChain2.json"))
-    document["proof"] = [p for p in document["proof"] if p.get("id") != "urn:uuid:d94f792a-c546-4d06-b38a-da070ab56c23"]
+    document["proof"] = [
+        p
+        for p in document["proof"]
+        if p.get("id") != "urn:uuid:d94f792a-c546-4d06-b38a-da070ab56c23"
+    ]
     checks = verify_proofs(document, CompositeResolver())
     chained = [c for c in checks if "previousProof" in c.proof]
     assert chained
