@@ -157,3 +157,36 @@ def test_chain_with_missing_previous_proof_fails() -> None:
     assert chained
     assert not chained[0].verified
     assert chained[0].code == "PROOF_VERIFICATION_ERROR"
+
+
+def _legacy_eddsa_2022(document: dict[str, Any]) -> dict[str, Any]:
+    """Sign like a pre-rename issuer: cryptosuite ``eddsa-2022``, the RDFC algorithm."""
+    options = {
+        "type": "DataIntegrityProof",
+        "cryptosuite": "eddsa-2022",
+        "created": "2023-02-24T23:36:38Z",
+        "verificationMethod": vector_key().verification_method,
+        "proofPurpose": "assertionMethod",
+    }
+    config = {**options, "@context": document["@context"]}
+    combined = hash_data(transform(document, "eddsa-2022"), configure_proof(config, "eddsa-2022"))
+    return {
+        **document,
+        "proof": {**options, "proofValue": encode_multibase(vector_key().sign(combined))},
+    }
+
+
+def test_verify_legacy_eddsa_2022_valid_and_tampered_fails() -> None:
+    signed = _legacy_eddsa_2022(vector_json("unsigned.json"))
+    assert [c.verified for c in verify_proofs(signed, CompositeResolver())] == [True]
+    signed["name"] = "Changed"
+    checks = verify_proofs(signed, CompositeResolver())
+    assert [c.code for c in checks] == ["PROOF_VERIFICATION_ERROR"]
+
+
+def test_add_proof_refuses_legacy_suite() -> None:
+    from credstack.errors import ProofError
+
+    with pytest.raises(ProofError) as info:
+        add_proof(vector_json("unsigned.json"), vector_key(), cryptosuite=Cryptosuite.EDDSA_2022)
+    assert info.value.code == "PROOF_GENERATION_ERROR"

@@ -70,22 +70,28 @@ def parse_datetime(value: Any) -> datetime:
 # ---------------------------------------------------------------- transformations
 
 
-def _rdfc(document: dict[str, Any]) -> bytes:
-    """RDFC-1.0 canonical N-Quads, published OB context first, the validator variant if needed."""
+def _variant_allowed(exc: DataLossError, lenient: bool) -> bool:
+    """On verify only, a document whose sole undefined terms are those the 1EdTech validator's
+    copy of the OB 3.0.3 context adds is read with that copy; credstack never issues one."""
+    return lenient and bool(exc.terms) and exc.terms <= VALIDATOR_ONLY_TERMS
+
+
+def _rdfc(document: dict[str, Any], lenient: bool) -> bytes:
+    """RDFC-1.0 canonical N-Quads of the safe-mode expansion."""
     try:
         return canonical_nquads(document).encode("utf-8")
     except DataLossError as exc:
-        if exc.terms and exc.terms <= VALIDATOR_ONLY_TERMS:
-            return canonical_nquads(document, ContextVariant.VALIDATOR).encode("utf-8")
-        raise
+        if not _variant_allowed(exc, lenient):
+            raise
+        return canonical_nquads(document, ContextVariant.VALIDATOR).encode("utf-8")
 
 
-def _jcs(document: dict[str, Any]) -> bytes:
+def _jcs(document: dict[str, Any], lenient: bool) -> bytes:
     """RFC 8785 JCS, after the same safe-mode check as RDFC (undefined terms, relative IRIs)."""
     try:
         expander().check(document)
     except DataLossError as exc:
-        if not (exc.terms and exc.terms <= VALIDATOR_ONLY_TERMS):
+        if not _variant_allowed(exc, lenient):
             raise
         expander(ContextVariant.VALIDATOR).check(document)
     return canonicalize_json_bytes(document)
@@ -95,7 +101,7 @@ def _jcs(document: dict[str, Any]) -> bytes:
 class _Suite:
     proof_type: str
     cryptosuite: str | None
-    canonicalize: Callable[[dict[str, Any]], bytes]
+    canonicalize: Callable[[dict[str, Any], bool], bytes]
     #: eddsa-jcs-2022 keeps ``@context`` in the issued proof
     proof_keeps_context: bool
     signs: bool
@@ -134,15 +140,17 @@ def _suite_named(cryptosuite: str) -> _Suite:
     return _suite_for({"type": proof_type, "cryptosuite": cryptosuite})
 
 
-def transform(unsecured: dict[str, Any], cryptosuite: str) -> bytes:
+def transform(unsecured: dict[str, Any], cryptosuite: str, *, verifying: bool = False) -> bytes:
     """Transformation (vc-di-eddsa §3.3.2 / §3.4.2): the canonical form of the document."""
-    return _suite_named(cryptosuite).canonicalize(unsecured)
+    return _suite_named(cryptosuite).canonicalize(unsecured, verifying)
 
 
-def configure_proof(proof_config: dict[str, Any], cryptosuite: str) -> bytes:
+def configure_proof(
+    proof_config: dict[str, Any], cryptosuite: str, *, verifying: bool = False
+) -> bytes:
     """Proof configuration (§3.3.5 / §3.4.5): the canonical form of the proof options,
     which carry the document's ``@context``."""
-    return _suite_named(cryptosuite).canonicalize(proof_config)
+    return _suite_named(cryptosuite).canonicalize(proof_config, verifying)
 
 
 def hash_data(transformed_document: bytes, canonical_proof_config: bytes) -> bytes:
@@ -153,8 +161,12 @@ def hash_data(transformed_document: bytes, canonical_proof_config: bytes) -> byt
     )
 
 
-def _hash_data(suite: _Suite, unsecured: dict[str, Any], proof_config: dict[str, Any]) -> bytes:
-    return hash_data(suite.canonicalize(unsecured), suite.canonicalize(proof_config))
+def _hash_data(
+    suite: _Suite, unsecured: dict[str, Any], proof_config: dict[str, Any], *, verifying: bool
+) -> bytes:
+    return hash_data(
+        suite.canonicalize(unsecured, verifying), suite.canonicalize(proof_config, verifying)
+    )
 
 
 def _unsecured(document: dict[str, Any]) -> dict[str, Any]:
@@ -242,7 +254,7 @@ def add_proof(
     if suite.proof_keeps_context:
         options["@context"] = context
     signed_input = _chain_input({**document, "proof": _proofs_of(document)}, options)
-    hash_data = _hash_data(suite, signed_input, proof_config)
+    hash_data = _hash_data(suite, signed_input, proof_config, verifying=False)
     options["proofValue"] = encode_multibase(key.sign(hash_data))
     existing = _proofs_of(document)
     secured = dict(document)
@@ -363,7 +375,7 @@ def verify_proof(
                 code="INVALID_RELATIONSHIP_FOR_VERIFICATION_METHOD",
             )
         public_key = _public_key(resolved)
-        hash_data = _hash_data(suite, unsecured, options)
+        hash_data = _hash_data(suite, unsecured, options, verifying=True)
         if not public_key.verify(signature, hash_data):
             raise ProofError(
                 "the signature does not match the document", code="PROOF_VERIFICATION_ERROR"
