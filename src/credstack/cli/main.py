@@ -8,6 +8,7 @@ fails a fatal check; 2 unusable input or usage (not JSON, not an object, no ``@c
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import sys
 from collections.abc import Sequence
@@ -25,6 +26,7 @@ from credstack.proofs.dataintegrity import (
     add_proof,
     parse_datetime,
 )
+from credstack.resolve.base import Fetcher
 from credstack.resolve.fetch import GuardedFetcher
 from credstack.resolve.resolver import CompositeResolver, load_documents
 from credstack.verify.verifier import Verifier, VerifyOptions
@@ -121,20 +123,54 @@ def _cmd_sign(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+class _CachingFetcher:
+    """Saves every document fetched (through the guarded fetcher) into the cache folder."""
+
+    def __init__(self, inner: Fetcher, folder: Path) -> None:
+        self.inner = inner
+        self.folder = folder
+
+    def fetch(self, url: str, *, accept: str = "application/json") -> bytes:
+        body = self.inner.fetch(url, accept=accept)
+        name = hashlib.sha256(url.encode()).hexdigest()[:32] + ".json"
+        try:
+            (self.folder / name).write_bytes(body)
+        except OSError as exc:
+            sys.stderr.write(f"credstack: could not cache {url}: {exc.strerror or exc}\n")
+        return body
+
+
+def _is_status_list(document: dict[str, Any]) -> bool:
+    kinds = document.get("type")
+    return "BitstringStatusListCredential" in (kinds if isinstance(kinds, list) else [kinds])
+
+
 def _cmd_verify(args: argparse.Namespace) -> int:
     at = _parse_time(args.at, "--at") or datetime.now(UTC)
-    documents = load_documents(args.did_document) if args.did_document else []
-    status_lists: dict[str, dict[str, Any]] = {}
+    cache = Path(args.cache) if args.cache else None
+    if cache is not None and not cache.is_dir():
+        raise InvalidInput(f"--cache {cache} is not a folder")
+    cached = load_documents(sorted(cache.glob("*.json"))) if cache is not None else []
+    documents = [d for d in cached if not _is_status_list(d)]
+    documents += load_documents(args.did_document) if args.did_document else []
+    status_lists: dict[str, dict[str, Any]] = {
+        d["id"]: d for d in cached if _is_status_list(d) and isinstance(d.get("id"), str)
+    }
     for path in args.status_list or []:
         status = parse_json_object(_read_input(path, "status list"), what=f"status list {path}")
         sid = status.get("id")
         if not isinstance(sid, str):
             raise InvalidInput(f"status list {path} has no id (its URL)")
         status_lists[sid] = status
-    fetcher = GuardedFetcher() if args.allow_network else None
+    fetcher: Fetcher | None = None
+    if args.allow_network:
+        fetcher = GuardedFetcher()
+        if cache is not None:
+            fetcher = _CachingFetcher(fetcher, cache)
     resolver = CompositeResolver(documents=documents, fetcher=fetcher)
     raw = _read_input(args.file, "credential")
-    report = Verifier(resolver).verify(raw, VerifyOptions(at=at, status_lists=status_lists))
+    options = VerifyOptions(at=at, status_lists=status_lists, fetcher=fetcher)
+    report = Verifier(resolver).verify(raw, options)
     if args.json:
         _emit(report.to_json())
     else:
@@ -208,6 +244,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         metavar="FILE",
         help="signed status list credential (repeatable)",
+    )
+    verify.add_argument(
+        "--cache",
+        metavar="DIR",
+        help="folder of cached DID/controller documents and status lists (*.json); "
+        "with --allow-network, fetched documents are saved there",
     )
     verify.add_argument(
         "--allow-network",

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from credstack._json import parse_json
+from credstack._json import parse_json, parse_json_object
 from credstack.errors import CredstackError, InvalidInput
 from credstack.jsonld.loader import CREDENTIALS_V2, is_bundled
 from credstack.jsonld.processor import expander
@@ -34,7 +34,7 @@ from credstack.proofs.dataintegrity import (
     verify_proof,
 )
 from credstack.proofs.jose import verify_jws
-from credstack.resolve.base import KeyResolver
+from credstack.resolve.base import Fetcher, KeyResolver
 from credstack.statuslist import decode_list, read_status
 from credstack.verify.report import Outcome, StepName, VerificationReport
 
@@ -63,6 +63,8 @@ class VerifyOptions:
     at: datetime
     #: signed BitstringStatusListCredentials keyed by their URL (``statusListCredential``)
     status_lists: Mapping[str, dict[str, Any]] = field(default_factory=dict)
+    #: the guarded fetcher for status lists not supplied; None = offline
+    fetcher: Fetcher | None = None
     #: enforce "key controller == issuer" even for non-Open-Badge credentials
     strict_controller: bool = False
     challenge: str | None = None
@@ -419,6 +421,19 @@ class Verifier:
             return
         index = int(raw_index)
         status_list = options.status_lists.get(url)
+        if status_list is None and options.fetcher is not None:
+            try:
+                status_list = parse_json_object(
+                    options.fetcher.fetch(url), what=f"status list {url}"
+                )
+            except CredstackError as exc:
+                report.add(
+                    StepName.STATUS,
+                    Outcome.FAILED,
+                    f"the status list {url} could not be retrieved: {exc.message}",
+                    "STATUS_RETRIEVAL_ERROR",
+                )
+                return
         if status_list is None:
             report.add(
                 StepName.STATUS,
