@@ -23,7 +23,6 @@ NODE_TIMEOUT_S = 120.0
 NPM_TIMEOUT_S = 600.0
 
 Purpose = Literal["issuance", "assertion"]
-Cryptosuite = Literal["eddsa-rdfc-2022", "eddsa-jcs-2022"]
 
 
 class JsStatusEntry(TypedDict):
@@ -193,7 +192,7 @@ def sign_request(
     created: str | datetime | None = None,
     controller: str | None = None,
     documents: dict[str, dict[str, Any]] | None = None,
-    cryptosuite: Cryptosuite | None = None,
+    cryptosuite: str | None = None,
 ) -> dict[str, Any]:
     """One ``sign.mjs`` request (for :func:`js_sign_many`)."""
     request: dict[str, Any] = {"credential": credential, "keyPair": _key_pair(key_pair_dict)}
@@ -217,7 +216,7 @@ def js_sign(
     created: str | datetime | None = None,
     controller: str | None = None,
     documents: dict[str, dict[str, Any]] | None = None,
-    cryptosuite: Cryptosuite | None = None,
+    cryptosuite: str | None = None,
 ) -> dict[str, Any]:
     """Sign ``credential`` with DataIntegrityProof (default eddsa-rdfc-2022) in JavaScript."""
     request = sign_request(

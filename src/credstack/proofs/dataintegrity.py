@@ -94,7 +94,10 @@ def _jcs(document: dict[str, Any], lenient: bool) -> bytes:
         if not _variant_allowed(exc, lenient):
             raise
         expander(ContextVariant.VALIDATOR).check(document)
-    return canonicalize_json_bytes(document)
+    try:
+        return canonicalize_json_bytes(document)
+    except InvalidInput as exc:
+        raise ProofError(exc.message, code="PROOF_TRANSFORMATION_ERROR") from None
 
 
 @dataclass(frozen=True, slots=True)

@@ -311,11 +311,14 @@ class Verifier:
             return
         issuer = report.issuer
         mismatched = [c for c in valid if c.controller != issuer]
-        if not mismatched:
+        if len(mismatched) < len(valid):
+            # the issuer signed; further proofs (co-signers, endorsers) are reported, not fatal
+            cosigners = sorted({str(c.controller) for c in mismatched})
+            extra = f"; also signed by {', '.join(cosigners)}" if cosigners else ""
             report.add(
                 StepName.CONTROLLER,
                 Outcome.PASSED,
-                f"the signing key is controlled by the issuer {issuer}",
+                f"the signing key is controlled by the issuer {issuer}{extra}",
             )
             return
         c = mismatched[0]
