@@ -37,7 +37,7 @@ def vector_key(name: str = "keyPair.json") -> KeyPair:
 
 def make_open_badge(issuer: str, **overrides: Any) -> dict[str, Any]:
     """A valid unsigned OpenBadgeCredential (3 skill alignments) issued by ``issuer``."""
-    badge = copy.deepcopy(asset_json("ob_credential_unsigned.json"))
+    badge: dict[str, Any] = copy.deepcopy(asset_json("ob_credential_unsigned.json"))
     badge["issuer"]["id"] = issuer
     badge.update(overrides)
     return badge

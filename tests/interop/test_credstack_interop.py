@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from credstack.crypto.keys import KeyPair
-from credstack.errors import InvalidInput
+from credstack.errors import ProofError
 from credstack.jsonld.rdf import canonical_nquads
 from credstack.proofs.dataintegrity import Cryptosuite, add_proof
 from credstack.resolve.did_web import make_did_document
@@ -523,8 +523,9 @@ def test_noncharacter_jcs_verified_both_ways(interop: Interop, name: str) -> Non
 def test_lone_surrogate_jcs_signed_by_js_refused_by_credstack(interop: Interop) -> None:
     # RFC 8785 (I-JSON) has no lone surrogates: credstack will not sign or verify one with
     # eddsa-jcs-2022, while JavaScript signs it (JSON.stringify writes "\ud800").
-    with pytest.raises(InvalidInput):
+    with pytest.raises(ProofError) as info:
         _sign(_with_text(DIVERGENT["lone-surrogate"]), suite=JCS)
+    assert info.value.code == "PROOF_TRANSFORMATION_ERROR"
     theirs = interop.theirs[f"text-lone-surrogate-{JCS}"]
     assert theirs["proof"]["cryptosuite"] == JCS.value
     report = _verify(theirs)

@@ -28,6 +28,7 @@ from credstack.jsonld.loader import ContextVariant, StaticDocumentLoader
 from credstack.jsonld.shapes import (
     NoShape,
     Shape,
+    Template,
     compile_template,
     instantiate,
     marker_document,
@@ -150,26 +151,30 @@ class Expander:
             "processingMode": "json-ld-1.1",
         }
 
-    def _entry(self, document: dict[str, Any]) -> tuple[object, Shape] | None:
-        """The memo entry for the document's shape (an error or a template), made on a miss."""
+    def _entry(self, document: dict[str, Any]) -> tuple[Template, Shape] | None:
+        """The template for the document's shape, made on a miss; ``None`` means "expand this
+        document afresh" (no shape, no template, or a shape known to fail: the fresh expansion
+        then raises the error with this document's own values in its message)."""
         try:
             shape = shape_of(document)
         except NoShape:
             return None
+        except RecursionError:
+            raise JsonLdError("document nests too deeply", code="INPUT_TOO_DEEP") from None
         entry = self._shapes.get(shape.key)
         if entry is None:
             try:
                 expanded = self.expand_fresh(marker_document(document))
                 template = compile_template(expanded, len(shape.values))
                 entry = _UNTEMPLATED if template is None else template
-            except JsonLdError as exc:
-                entry = exc
+            except JsonLdError:
+                entry = _FAILS
             if len(self._shapes) >= _MEMO_LIMIT:
                 self._shapes.clear()
             self._shapes[shape.key] = entry
-        if isinstance(entry, JsonLdError):
-            raise _copy_error(entry)
-        return entry, shape
+        if entry is _UNTEMPLATED or entry is _FAILS:
+            return None
+        return entry, shape  # type: ignore[return-value]
 
     def check(self, document: dict[str, Any]) -> None:
         """Safe-mode check only: raises what :meth:`expand` would raise, without the output."""
@@ -183,10 +188,10 @@ class Expander:
         result may share structure with the memo and must not be mutated.
         """
         found = self._entry(document) if self.memoize else None
-        if found is None or found[0] is _UNTEMPLATED:
+        if found is None:
             return self.expand_fresh(document)
         template, shape = found
-        result: list[Any] = instantiate(template, shape.values)  # type: ignore[arg-type]
+        result: list[Any] = instantiate(template, shape.values)
         return result
 
     def expand_fresh(self, document: dict[str, Any]) -> list[Any]:
@@ -279,13 +284,8 @@ def _require_absolute(value: Any, what: str) -> None:
         )
 
 
-_UNTEMPLATED = object()
-
-
-def _copy_error(exc: JsonLdError) -> JsonLdError:
-    if isinstance(exc, DataLossError):
-        return DataLossError(exc.message, terms=exc.terms)
-    return JsonLdError(exc.message, code=exc.code)
+_UNTEMPLATED = object()  # the shape expands, but its markers cannot be put back
+_FAILS = object()  # the shape fails safe mode
 
 
 _EXPANDERS: dict[ContextVariant, Expander] = {}

@@ -14,8 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable, Iterable
-from itertools import permutations
+from collections.abc import Callable, Iterable, Iterator
 from typing import Final
 
 from credstack.errors import JsonLdError
@@ -127,6 +126,32 @@ def literal_term(value: str, datatype: str | None = None, language: str | None =
 # --- the algorithm -----------------------------------------------------------------------------
 
 
+def distinct_permutations(items: list[str]) -> Iterator[tuple[str, ...]]:
+    """Every distinct ordering of ``items`` once, in lexicographic order.
+
+    The related-node list of Hash N-Degree Quads can name one node several times (a node with
+    many statements in a blank-node graph relates to the graph name once per statement).
+    Orderings that differ only by swapping equal entries give the same path, so each distinct
+    ordering is tried once, as the reference implementations do; a plain ``permutations``
+    would try n! identical ones.
+    """
+    current = sorted(items)
+    n = len(current)
+    while True:
+        yield tuple(current)
+        # next lexicographic permutation (Narayana Pandita); stop after the last one
+        i = n - 2
+        while i >= 0 and current[i] >= current[i + 1]:
+            i -= 1
+        if i < 0:
+            return
+        j = n - 1
+        while current[j] <= current[i]:
+            j -= 1
+        current[i], current[j] = current[j], current[i]
+        current[i + 1 :] = reversed(current[i + 1 :])
+
+
 class _IdentifierIssuer:
     """Identifier issuer (https://www.w3.org/TR/rdf-canon/#issue-identifier).
 
@@ -236,7 +261,7 @@ class _Canonicalizer:
             data_to_hash.append(related_hash)
             chosen_path = ""
             chosen_issuer: _IdentifierIssuer | None = None
-            for perm in permutations(related_map[related_hash]):
+            for perm in distinct_permutations(related_map[related_hash]):
                 # copying a large issuer is work too: charge a unit per 8 entries copied
                 self.charge(len(perm) + (len(issuer.issued) >> 3))
                 issuer_copy = issuer.copy()

@@ -128,6 +128,8 @@ def shape_of(document: dict[str, Any]) -> Shape:
             return (_DICT, *items)
         if isinstance(value, list):
             return (_LIST, *[walk(v, verbatim) for v in value])
+        if isinstance(value, float):
+            return ("float", repr(value))  # keeps -0.0 apart from 0.0 (they compare equal)
         return (type(value).__name__, value)
 
     return Shape(walk(document, False), values)

@@ -164,12 +164,26 @@ def hash_data(transformed_document: bytes, canonical_proof_config: bytes) -> byt
     )
 
 
+def unsupported_proof(proof: Any) -> str | None:
+    """Why credstack cannot check this proof (its type or cryptosuite), or ``None``."""
+    if not isinstance(proof, dict):
+        return "a proof must be a JSON object"
+    try:
+        _suite_for(proof)
+    except ProofError as exc:
+        return exc.message
+    return None
+
+
 def _hash_data(
     suite: _Suite, unsecured: dict[str, Any], proof_config: dict[str, Any], *, verifying: bool
 ) -> bytes:
-    return hash_data(
-        suite.canonicalize(unsecured, verifying), suite.canonicalize(proof_config, verifying)
-    )
+    try:
+        return hash_data(
+            suite.canonicalize(unsecured, verifying), suite.canonicalize(proof_config, verifying)
+        )
+    except RecursionError:
+        raise InvalidInput("the document nests too deeply", code="INPUT_TOO_DEEP") from None
 
 
 def _unsecured(document: dict[str, Any]) -> dict[str, Any]:

@@ -109,7 +109,13 @@ class VerificationReport:
 
     @property
     def verified(self) -> bool:
-        return self.first_failure is None and any(s.name is StepName.PROOF for s in self.steps)
+        """No step failed, and something was checked cryptographically: a proof of this
+        document, or (for an unsigned presentation) every credential it holds."""
+        if self.first_failure is not None:
+            return False
+        if any(s.name is StepName.PROOF and s.outcome is Outcome.PASSED for s in self.steps):
+            return True
+        return bool(self.nested) and all(r.verified for r in self.nested)
 
     @property
     def unusable(self) -> bool:

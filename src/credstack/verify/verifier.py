@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from credstack._json import parse_json, parse_json_object
+from credstack._json import check_depth, parse_json, parse_json_object
 from credstack.errors import CredstackError, InvalidInput
 from credstack.jsonld.loader import CREDENTIALS_V2, is_bundled
 from credstack.jsonld.processor import expander
@@ -31,6 +31,7 @@ from credstack.proofs.dataintegrity import (
     ProofCheck,
     format_datetime,
     parse_datetime,
+    unsupported_proof,
     verify_proof,
 )
 from credstack.proofs.jose import verify_jws
@@ -132,6 +133,12 @@ class Verifier:
                 "INVALID_INPUT",
             )
             return report
+        if not isinstance(raw, (bytes, str)):  # parsed input was depth-checked already
+            try:
+                check_depth(document)
+            except InvalidInput as exc:
+                report.add(StepName.PARSE, Outcome.FAILED, exc.message, exc.code)
+                return report
         missing = [k for k in ("@context", "type") if k not in document]
         if missing:
             report.add(
@@ -184,6 +191,8 @@ class Verifier:
                 )
         else:
             report.add(StepName.SCHEMA, Outcome.SKIPPED, "not an Open Badge: no schema applies")
+        if not self._check_proof_kinds(document, report):
+            return
         try:
             expander().check(document)
         except CredstackError as exc:
@@ -194,6 +203,16 @@ class Verifier:
         self._check_controller(checks, report, strict=is_ob or options.strict_controller)
         self._check_validity(document, options.at, report)
         self._check_status(document, options, report)
+
+    def _check_proof_kinds(self, document: dict[str, Any], report: VerificationReport) -> bool:
+        """Name an unsupported proof type before safe mode trips over its undefined terms."""
+        proof = document.get("proof")
+        for item in [] if proof is None else proof if isinstance(proof, list) else [proof]:
+            problem = unsupported_proof(item)
+            if problem is not None:
+                report.add(StepName.PROOF, Outcome.FAILED, problem, "INVALID_PROOF_CONFIGURATION")
+                return False
+        return True
 
     def _check_context(self, document: dict[str, Any], report: VerificationReport) -> bool:
         context = document.get("@context")
