@@ -23,6 +23,7 @@ _NOT_SIMPLE_NUMBER = re.compile(rb"[:\[,]-?[0-9]+[.eE]|[:\[,]-?[0-9]{16}")
 # lead bytes of UTF-8 sequences for U+E000 and above
 _HIGH_CHARS = re.compile(rb"[\xee-\xf4]")
 _SORT = orjson.OPT_SORT_KEYS
+_NUMBER_START = frozenset(bytes([c]) for c in b"-0123456789")
 
 
 def canonicalize_json_bytes(value: Any) -> bytes:
@@ -31,8 +32,11 @@ def canonicalize_json_bytes(value: Any) -> bytes:
         out: bytes = orjson.dumps(value, option=_SORT)
     except (TypeError, orjson.JSONEncodeError):
         return _general(value)
-    if _NOT_SIMPLE_NUMBER.search(out) is None and (
-        out.isascii() or _HIGH_CHARS.search(out) is None
+    if (
+        _NOT_SIMPLE_NUMBER.search(out) is None
+        and out[:1] not in _NUMBER_START  # a top-level number has no [:[,] before it
+        and b"null" not in out  # orjson writes NaN and Infinity as null
+        and (out.isascii() or _HIGH_CHARS.search(out) is None)
     ):
         return out
     return _general(value)

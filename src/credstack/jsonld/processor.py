@@ -216,6 +216,11 @@ class Expander:
             raise
         except RecursionError:
             raise JsonLdError("document nests too deeply", code="INPUT_TOO_DEEP") from None
+        except (OverflowError, ValueError, TypeError, KeyError, AttributeError) as exc:
+            # pyld lets some malformed input escape as plain Python errors
+            raise JsonLdError(
+                f"JSON-LD processing failed: {type(exc).__name__}: {exc}", code="JSONLD_ERROR"
+            ) from None
         if dropped:
             names = ", ".join(sorted(set(dropped)))
             raise DataLossError(

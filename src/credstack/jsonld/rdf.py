@@ -28,7 +28,8 @@ XSD_INTEGER = XSD + "integer"
 XSD_DOUBLE = XSD + "double"
 XSD_BOOLEAN = XSD + "boolean"
 RDF_JSON = RDF + "JSON"
-_DOUBLE_RE = re.compile(r"(\d)0*E\+?0*(\d)")
+# canonical xsd:double as JSON-LD writes it: "%1.15E" without trailing zeros, "+" or exponent zeros
+_DOUBLE_RE = re.compile(r"(\d)0*E\+?(-)?0*(\d)")
 
 MAX_QUADS = 20_000
 
@@ -139,9 +140,16 @@ def _literal(item: dict[str, Any]) -> str | None:
         if isinstance(value, float) and not math.isfinite(value):
             raise JsonLdError("non-finite numbers cannot be expressed in RDF", code="JSONLD_ERROR")
         if (
-            isinstance(value, float) and (not value.is_integer() or abs(value) >= 1e21)
-        ) or datatype == XSD_DOUBLE:
-            text = _DOUBLE_RE.sub(r"\1E\2", "%1.15E" % float(value))  # noqa: UP031
+            (isinstance(value, float) and not value.is_integer())
+            or abs(value) >= 1e21
+            or datatype == XSD_DOUBLE
+        ):
+            try:
+                text = _DOUBLE_RE.sub(r"\1E\2\3", f"{float(value):1.15E}")
+            except OverflowError:
+                raise JsonLdError(
+                    f"number {value} is outside the range of xsd:double", code="JSONLD_ERROR"
+                ) from None
             return literal_term(text, datatype or XSD_DOUBLE)
         return literal_term(str(int(value)), datatype or XSD_INTEGER)
     if value is None:
