@@ -273,7 +273,8 @@ def check_absolute_iris(expanded: list[Any]) -> None:
                 elif key == "@reverse" and isinstance(value, dict):
                     stack.append([value])
             else:
-                if not is_absolute_iri(key):
+                if not is_absolute_iri(key) or key.startswith("_:"):
+                    # a blank-node property is generalized RDF: its statements would be dropped
                     raise JsonLdError(
                         f"safe mode: property {key!r} is not an absolute IRI",
                         code="DATA_LOSS_DETECTION_ERROR",

@@ -98,8 +98,6 @@ class _Builder:
                     for item in values:
                         self.node(item, graph)
                 continue
-            if key.startswith("_:"):
-                continue  # blank-node predicates are generalized RDF: not produced
             p = iri_term(key)
             for item in values:
                 obj = self.object(item, graph)
