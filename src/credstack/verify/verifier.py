@@ -173,36 +173,45 @@ class Verifier:
         is_ob = report.kind == "open-badge"
         if not self._check_context(document, report):
             return
-        if is_ob:
-            problems = validate_credential(document, allow_compacted=True)
-            if problems:
-                report.add(
-                    StepName.SCHEMA,
-                    Outcome.FAILED,
-                    _describe(problems),
-                    "RULE_VIOLATION"
-                    if all(p.code != "SCHEMA_VIOLATION" for p in problems)
-                    else "SCHEMA_VIOLATION",
-                    problems=[str(p) for p in problems],
-                )
-            else:
-                report.add(
-                    StepName.SCHEMA, Outcome.PASSED, "matches the Open Badges 3.0 schema and rules"
-                )
-        else:
-            report.add(StepName.SCHEMA, Outcome.SKIPPED, "not an Open Badge: no schema applies")
+        self._check_schema(document, report, is_ob=is_ob)
         if not self._check_proof_kinds(document, report):
             return
-        try:
-            expander().check(document)
-        except CredstackError as exc:
-            report.add(StepName.SAFE_MODE, Outcome.FAILED, exc.message, exc.code)
+        if not self._check_safe_mode(document, report):
             return
-        report.add(StepName.SAFE_MODE, Outcome.PASSED, "every term is defined by a bundled context")
         checks = self._proofs(document, report, purpose=purpose, options=options)
         self._check_controller(checks, report, strict=is_ob or options.strict_controller)
         self._check_validity(document, options.at, report)
         self._check_status(document, options, report)
+
+    def _check_schema(
+        self, document: dict[str, Any], report: VerificationReport, *, is_ob: bool
+    ) -> None:
+        if not is_ob:
+            report.add(StepName.SCHEMA, Outcome.SKIPPED, "not an Open Badge: no schema applies")
+            return
+        problems = validate_credential(document, allow_compacted=True)
+        if not problems:
+            report.add(
+                StepName.SCHEMA, Outcome.PASSED, "matches the Open Badges 3.0 schema and rules"
+            )
+            return
+        schema = any(p.code == "SCHEMA_VIOLATION" for p in problems)
+        report.add(
+            StepName.SCHEMA,
+            Outcome.FAILED,
+            _describe(problems),
+            "SCHEMA_VIOLATION" if schema else "RULE_VIOLATION",
+            problems=[str(p) for p in problems],
+        )
+
+    def _check_safe_mode(self, document: dict[str, Any], report: VerificationReport) -> bool:
+        try:
+            expander().check(document)
+        except CredstackError as exc:
+            report.add(StepName.SAFE_MODE, Outcome.FAILED, exc.message, exc.code)
+            return False
+        report.add(StepName.SAFE_MODE, Outcome.PASSED, "every term is defined by a bundled context")
+        return True
 
     def _check_proof_kinds(self, document: dict[str, Any], report: VerificationReport) -> bool:
         """Name an unsupported proof type before safe mode trips over its undefined terms."""
@@ -533,12 +542,8 @@ class Verifier:
     ) -> VerificationReport:
         if not self._check_context(document, report):
             return report
-        try:
-            expander().check(document)
-        except CredstackError as exc:
-            report.add(StepName.SAFE_MODE, Outcome.FAILED, exc.message, exc.code)
+        if not self._check_safe_mode(document, report):
             return report
-        report.add(StepName.SAFE_MODE, Outcome.PASSED, "every term is defined by a bundled context")
         if document.get("proof") is not None:
             checks = self._proofs(document, report, purpose="authentication", options=options)
             holder = document.get("holder")
@@ -598,26 +603,9 @@ class Verifier:
         )
         if not self._check_context(credential, report):
             return report
-        if OB_TYPES.intersection(types):
-            problems = validate_credential(credential, allow_compacted=True)
-            if problems:
-                report.add(
-                    StepName.SCHEMA,
-                    Outcome.FAILED,
-                    _describe(problems),
-                    "SCHEMA_VIOLATION",
-                    problems=[str(p) for p in problems],
-                )
-            else:
-                report.add(
-                    StepName.SCHEMA, Outcome.PASSED, "matches the Open Badges 3.0 schema and rules"
-                )
-        try:
-            expander().check(credential)
-        except CredstackError as exc:
-            report.add(StepName.SAFE_MODE, Outcome.FAILED, exc.message, exc.code)
+        self._check_schema(credential, report, is_ob=bool(OB_TYPES.intersection(types)))
+        if not self._check_safe_mode(credential, report):
             return report
-        report.add(StepName.SAFE_MODE, Outcome.PASSED, "every term is defined by a bundled context")
         report.add(
             StepName.KEY_RESOLUTION,
             Outcome.PASSED,
