@@ -5,7 +5,8 @@ the two cases where pyld departs from RDFC-1.0, see below), and RDFC-1.0 of ``to
 plain pyld expansion ``Expander(memoize=False).expand_fresh``.
 
 pyld departs from RDFC-1.0 (https://www.w3.org/TR/rdf-canon/#canonical-quads) on control
-characters other than TAB, LF, CR (written raw instead of ``\\b``, ``\\f`` or ``\\u`` with four hex digits) and
+characters other than TAB, LF, CR (written raw instead of ``\\b``, ``\\f`` or ``\\u`` with
+four hex digits) and
 on quads that name the same blank node twice; those are compared against the spec rule instead.
 Where pyld writes output that is not N-Quads (IRIs with ``<>"{}|^`\\`` or spaces, malformed
 language tags) or JSON literals RFC 8785 refuses (integers outside +-(2**53 - 1)), credstack must

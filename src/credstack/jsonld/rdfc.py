@@ -72,7 +72,8 @@ def escape_string(value: str) -> str:
     (https://www.w3.org/TR/rdf-canon/#canonical-quads): BS, HT, LF, FF, CR, ``"`` and ``\``
     use ECHAR (``\b \t \n \f \r \" \\``); U+0000-U+0007, VT (U+000B), U+000E-U+001F, DEL
     (U+007F) and code points outside the XML 1.1 ``Char`` production (surrogates, U+FFFE,
-    U+FFFF) use UCHAR (``\u`` and four upper-case hex digits); every other character is written as is.
+    U+FFFF) use UCHAR (``\u`` and four upper-case hex digits); every other character is
+    written as is.
     """
     if _NEEDS_ESCAPE.search(value) is None:
         return value
