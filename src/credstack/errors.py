@@ -58,6 +58,13 @@ ErrorCode = Literal[
     "FETCH_FAILED",
     "FILE_EXISTS",
     "CONFIGURATION_ERROR",
+    # platform
+    "NOT_FOUND",
+    "CONFLICT",
+    "PERMISSION_DENIED",
+    "UNAUTHENTICATED",
+    "UNAVAILABLE",
+    "INVALID_STATE",
 ]
 
 
@@ -145,3 +152,40 @@ class FileExists(CredstackError):
     """Refused to overwrite an existing file."""
 
     code: ErrorCode = "FILE_EXISTS"
+
+
+class NotFound(CredstackError):
+    """A named thing does not exist (or is not visible to the caller)."""
+
+    code: ErrorCode = "NOT_FOUND"
+
+
+class Conflict(CredstackError):
+    """A unique key is taken, a version changed underneath, or an idempotency key was reused
+    with different content."""
+
+    code: ErrorCode = "CONFLICT"
+
+
+class PermissionDenied(CredstackError):
+    """The caller is known but not allowed to do this."""
+
+    code: ErrorCode = "PERMISSION_DENIED"
+
+
+class Unauthenticated(CredstackError):
+    """No valid credentials (missing, expired or revoked token, wrong password)."""
+
+    code: ErrorCode = "UNAUTHENTICATED"
+
+
+class Unavailable(CredstackError):
+    """A dependency (the database, a remote host) is down for now; retry later."""
+
+    code: ErrorCode = "UNAVAILABLE"
+
+
+class InvalidState(CredstackError):
+    """The operation does not apply in the current state (e.g. editing a retired achievement)."""
+
+    code: ErrorCode = "INVALID_STATE"
