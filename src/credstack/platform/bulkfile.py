@@ -14,7 +14,7 @@ import hashlib
 import itertools
 import json
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from difflib import get_close_matches
@@ -420,10 +420,8 @@ class _Parser:
                 if data is not None and not data.strip(b" \t\r"):
                     pass  # blank line
                 else:
-                    if self.kind is None:
-                        self._detect(start, data)
-                        if quotes % 2 and self.kind == "csv":
-                            continue
+                    if self.kind is None and self._detect(start, data) == "csv" and quotes % 2:
+                        continue
                     yield _Record(start, None if data is None or len(data) > cap else data)
                 start, parts, size, quotes, dropped = number, [], 0, 0, False
         if self._over_limit:
@@ -443,11 +441,12 @@ class _Parser:
             closed = not (quotes % 2 and self.kind == "csv")
             yield _Record(start, None if data is None or len(data) > cap else data, closed)
 
-    def _detect(self, line: int, data: bytes | None) -> None:
+    def _detect(self, line: int, data: bytes | None) -> Kind:
         """Set the kind from the first non-blank line: '{' starts JSON Lines, anything else CSV."""
         if data is None:
             raise self._too_large(line, fatal=True)
         self.kind = "jsonl" if data.lstrip(b" \t\r").startswith(b"{") else "csv"
+        return self.kind
 
     def _run(self) -> Iterator[BulkRow | RowError]:
         records = self._records()
