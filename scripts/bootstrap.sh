@@ -24,6 +24,28 @@ if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
     exit 1
   fi
 fi
+# PostgreSQL server binaries (initdb, pg_ctl): the storage contract tests start a throwaway server.
+have_postgres() {
+  if command -v pg_ctl >/dev/null 2>&1 && command -v initdb >/dev/null 2>&1; then
+    return 0
+  fi
+  for bin in /usr/lib/postgresql/*/bin; do
+    if [ -x "$bin/pg_ctl" ] && [ -x "$bin/initdb" ]; then
+      return 0
+    fi
+  done
+  return 1
+}
+if ! have_postgres; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+  else
+    echo "bootstrap: PostgreSQL server binaries (initdb, pg_ctl) are needed for the storage tests;" >&2
+    echo "bootstrap: install the 'postgresql' package (as root: apt-get install postgresql)" >&2
+    exit 1
+  fi
+fi
+
 if [ ! -d interop/js/node_modules ] || [ interop/js/package-lock.json -nt interop/js/node_modules ]; then
   (cd interop/js && npm ci --no-audit --no-fund --loglevel=error)
   touch interop/js/node_modules

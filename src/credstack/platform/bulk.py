@@ -14,7 +14,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from credstack.errors import Conflict, InvalidInput, InvalidState, NotFound, PermissionDenied
+from credstack.errors import CredstackError, InvalidState, NotFound, PermissionDenied
 from credstack.platform.achievements import issuable
 from credstack.platform.bulkfile import BulkRow, RowError
 from credstack.platform.domain import IssuanceJob, JobRow, JobStatus, Organisation, RowStatus
@@ -162,16 +162,17 @@ def run_job(
             issuer = Issuer(uow, custody, organisation, base_url)
             done: list[JobRow] = []
             issued = invalid = 0
-            for row in rows:
-                try:
-                    credential = issuer.issue(version, _request(row), at=at, job_id=job_id)
-                except (Conflict, InvalidInput) as exc:
-                    # a row-level problem: recorded on the row, the job goes on
-                    done.append(replace(row, status=RowStatus.INVALID, error=exc.message))
+            results = issuer.issue_many(
+                version, [_request(row) for row in rows], at=at, job_id=job_id
+            )
+            for row, result in zip(rows, results, strict=True):
+                if isinstance(result, CredstackError):
+                    # a row-level problem (bad request, reused key): kept on the row
+                    done.append(replace(row, status=RowStatus.INVALID, error=result.message))
                     invalid += 1
-                    continue
-                done.append(replace(row, status=RowStatus.ISSUED, credential_id=credential.id))
-                issued += 1
+                else:
+                    done.append(replace(row, status=RowStatus.ISSUED, credential_id=result.id))
+                    issued += 1
             uow.jobs.update_rows(done)
             job = replace(
                 job,

@@ -15,7 +15,7 @@ import itertools
 import json
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from difflib import get_close_matches
 from typing import Any, Final, Literal, Protocol
@@ -77,7 +77,7 @@ class BulkRow:
     narrative: str | None  # Markdown
     evidence_url: str | None
     result_value: str | None
-    raw: dict[str, str | None]  # the original cells, keyed by column name as written
+    raw: dict[str, str | None] = field(hash=False)  # the original cells, by column as written
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,7 +192,7 @@ def _email_problem(value: str) -> str | None:
     if value.count("@") != 1:
         return "must contain exactly one @" if "@" in value else "has no @"
     local, domain = value.split("@")
-    if any(ch.isspace() for ch in value):
+    if _SPACE_OR_CONTROL.search(value):
         return "contains whitespace"
     if not value.isascii():
         return "must be ASCII (write an internationalised domain in its xn-- form)"
@@ -253,6 +253,13 @@ def _describe_bad_bytes(data: bytes) -> str:
         return "; it looks like Latin-1 (ISO-8859-1) or Windows-1252, save it as UTF-8"
     return ""
 
+
+# line-level CSV shapes (bytes), to tell a quoted line break from a stray quote
+_Q_FIELD = rb'"[^"]*(?:""[^"]*)*"'
+_ANY_FIELD = rb"(?:" + _Q_FIELD + rb'|[^",\r\n]*)'
+_OPEN_FIELD = rb'"[^"]*(?:""[^"]*)*'
+_OPENS_FIELD = re.compile(rb"(?:" + _ANY_FIELD + rb",)*" + _OPEN_FIELD)
+_CLOSES_AND_OPENS = re.compile(rb'[^"]*(?:""[^"]*)*"(?:,' + _ANY_FIELD + rb")*," + _OPEN_FIELD)
 
 _QUOTED = re.compile(r'"([^"]*(?:""[^"]*)*)"')
 _PLAIN = re.compile(r'[^",\r\n]*')
@@ -387,16 +394,18 @@ class _Parser:
         """Split the bytes into records, one pass, bounded memory.
 
         A record is one physical line, except that a CSV record goes on while a quoted field is
-        open (an odd number of '"' so far).  A record longer than the cap is dropped as it is
-        read (``data=None``), but its quotes are still counted to find where it ends.  Blank
-        lines are dropped; the kind, when not given, is set from the first non-blank line.
+        open: an odd number of '"' so far, the last of them opening a field.  A record longer
+        than the cap is dropped as it is read (``data=None``) but its quotes are still counted
+        to find where it ends.  Blank lines are skipped.  The kind, when not given, is set from
+        the first non-blank line.
         """
         cap = self.max_row_bytes
         chunks = self._chunks()
         number = start = 1
         parts: list[bytes] = []
-        size = quotes = 0
+        size = quotes = before = first_piece = 0  # before: quotes up to the current line
         dropped = False
+        lead = b""  # the start of a dropped record, to tell CSV from JSON Lines
         for chunk in itertools.chain((self._sniff(chunks),), chunks):
             pos, end = 0, len(chunk)
             while pos < end:
@@ -407,6 +416,7 @@ class _Parser:
                     quotes += chunk.count(b'"', pos, stop)
                 if not dropped:
                     if size > cap + 2:  # room for CR LF; the exact check is below
+                        lead = (b"".join(parts) + chunk[pos : pos + 64]).lstrip()[:1]
                         dropped, parts = True, []
                     else:
                         parts.append(chunk[pos:stop])
@@ -414,16 +424,18 @@ class _Parser:
                 if newline < 0:
                     break
                 number += 1
-                if quotes % 2 and self.kind == "csv":
+                if quotes % 2 and self._still_open(
+                    parts, first_piece, quotes, before, dropped, lead
+                ):
+                    before, first_piece = quotes, len(parts)
                     continue  # a quoted field spans the line break
                 data = None if dropped else _strip_terminator(b"".join(parts))
-                if data is not None and not data.strip(b" \t\r"):
-                    pass  # blank line
-                else:
-                    if self.kind is None and self._detect(start, data) == "csv" and quotes % 2:
-                        continue
+                if data is None or data.strip(b" \t\r"):
+                    if self.kind is None:
+                        self._detect(lead if data is None else data)
                     yield _Record(start, None if data is None or len(data) > cap else data)
-                start, parts, size, quotes, dropped = number, [], 0, 0, False
+                start, parts, size, quotes, before, first_piece = number, [], 0, 0, 0, 0
+                dropped, lead = False, b""
         if self._over_limit:
             raise _fatal(
                 number,
@@ -436,16 +448,40 @@ class _Parser:
             data = None if dropped else b"".join(parts)
             if data is not None and not data.strip(b" \t\r"):
                 return
+            is_open = quotes % 2 == 1 and self._still_open(
+                parts, first_piece, quotes, before, dropped, lead
+            )
             if self.kind is None:
-                self._detect(start, data)
-            closed = not (quotes % 2 and self.kind == "csv")
-            yield _Record(start, None if data is None or len(data) > cap else data, closed)
+                self._detect(lead if data is None else data)
+            yield _Record(start, None if data is None or len(data) > cap else data, not is_open)
 
-    def _detect(self, line: int, data: bytes | None) -> Kind:
-        """Set the kind from the first non-blank line: '{' starts JSON Lines, anything else CSV."""
-        if data is None:
-            raise self._too_large(line, fatal=True)
-        self.kind = "jsonl" if data.lstrip(b" \t\r").startswith(b"{") else "csv"
+    def _still_open(
+        self,
+        parts: list[bytes],
+        first_piece: int,
+        quotes: int,
+        before: int,
+        dropped: bool,
+        lead: bytes,
+    ) -> bool:
+        """At a line end with an odd quote count: is a CSV quoted field really open?
+
+        Only if the line's quotes are well formed and the last one opens a field; otherwise a
+        stray quote would swallow the following lines, so the record ends here instead and the
+        tokeniser reports the quote.  Only the current line is scanned: linear in the input.
+        """
+        if self.kind is None and self._detect(lead if dropped else b"".join(parts)) == "jsonl":
+            return False
+        if self.kind != "csv":
+            return False
+        if dropped or quotes == before:  # no quote on this line: still inside the field
+            return True
+        pattern = _OPENS_FIELD if before % 2 == 0 else _CLOSES_AND_OPENS
+        return pattern.fullmatch(b"".join(parts[first_piece:])) is not None
+
+    def _detect(self, sample: bytes) -> Kind:
+        """Set the kind from the first non-blank line: '{' or '[' starts JSON Lines, else CSV."""
+        self.kind = "jsonl" if sample.lstrip()[:1] in (b"{", b"[") else "csv"
         return self.kind
 
     def _run(self) -> Iterator[BulkRow | RowError]:
@@ -467,58 +503,30 @@ class _Parser:
         else:
             yield from self._run_jsonl(rest)
 
-    def _too_large(self, line: int, *, fatal: bool = False) -> _Fatal:
-        return _Fatal(
-            RowError(
-                line,
-                None,
-                "ROW_TOO_LARGE",
-                f"the record starting on line {line} is longer than {self.max_row_bytes} bytes",
-                fatal=fatal,
-            )
-        )
-
     def _decode(self, record: _Record, *, fatal: bool = False) -> str | RowError:
-        data = record.data
+        """The record as text, or why not: unclosed quote, over the row cap, not UTF-8."""
+        line, data = record.line, record.data
+        if not record.closed:
+            message = f"a quoted field opened on line {line} is never closed"
+            return RowError(line, None, "CSV_SYNTAX", message, fatal)
         if data is None:
-            if not record.closed:
-                return RowError(
-                    record.line,
-                    None,
-                    "CSV_SYNTAX",
-                    f"a quoted field opened on line {record.line} is never closed",
-                    fatal=fatal,
-                )
-            return self._too_large(record.line, fatal=fatal).errors[0]
+            message = (
+                f"the record starting on line {line} is longer than {self.max_row_bytes} bytes"
+            )
+            return RowError(line, None, "ROW_TOO_LARGE", message, fatal)
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError as exc:
-            physical = record.line + data.count(b"\n", 0, exc.start)
+            physical = line + data.count(b"\n", 0, exc.start)
             column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
-            return RowError(
-                record.line,
-                None,
-                "ENCODING",
+            message = (
                 f"line {physical} is not valid UTF-8 (byte 0x{data[exc.start]:02X} at byte "
-                f"{column} of the line); the file must be UTF-8" + _describe_bad_bytes(data),
-                fatal=fatal,
+                f"{column} of the line); the file must be UTF-8" + _describe_bad_bytes(data)
             )
+            return RowError(line, None, "ENCODING", message, fatal)
         if "\x00" in text:
-            return RowError(
-                record.line,
-                None,
-                "ENCODING",
-                f"line {record.line} contains NUL bytes; the file must be UTF-8",
-                fatal=fatal,
-            )
-        if not record.closed:
-            return RowError(
-                record.line,
-                None,
-                "CSV_SYNTAX",
-                f"a quoted field opened on line {record.line} is never closed",
-                fatal=fatal,
-            )
+            message = f"line {line} contains NUL bytes; the file must be UTF-8"
+            return RowError(line, None, "ENCODING", message, fatal)
         return text
 
     def _count(self, outcome: BulkRow | list[RowError]) -> Iterator[BulkRow | RowError]:
@@ -542,7 +550,7 @@ class _Parser:
             self._check_version_line(header.line, text)
             header = next(records, None)
             if header is None:
-                raise _fatal(2, None, "EMPTY_FILE", "the file has no header line")
+                raise _fatal(1, None, "EMPTY_FILE", "the file has no header line")
             text = self._decode(header, fatal=True)
             if isinstance(text, RowError):
                 raise _Fatal(text)
@@ -743,7 +751,7 @@ class _Parser:
 
         key = cell("idempotency_key", limit=MAX_KEY_CHARS)
         if key is None and not any(e.column == "idempotency_key" for e in errors):
-            bad("idempotency_key", "MISSING_VALUE", "idempotency_key is empty")
+            bad("idempotency_key", "MISSING_VALUE", "idempotency_key is missing or empty")
 
         email = cell("email")
         if email is not None:

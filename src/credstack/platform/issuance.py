@@ -15,12 +15,20 @@ import json
 import os
 import re
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from credstack.crypto.keys import KeyPair
-from credstack.errors import Conflict, InvalidInput, InvalidState, NotFound, PermissionDenied
+from credstack.errors import (
+    Conflict,
+    CredstackError,
+    InvalidInput,
+    InvalidState,
+    NotFound,
+    PermissionDenied,
+)
 from credstack.jsonld.loader import CREDENTIALS_V2, OB_V3P0_CONTEXT, OB_V3P0_EXTENSIONS
 from credstack.models.ob import IdentityObject
 from credstack.platform.achievements import render_achievement
@@ -29,7 +37,7 @@ from credstack.platform.keys import KeyCustody, signing_key
 from credstack.platform.organisations import issuer_profile
 from credstack.platform.ports import UnitOfWork
 from credstack.platform.statuslists import (
-    allocate_entry,
+    allocate_entries,
     set_entry,
     status_entry,
     status_list_url,
@@ -165,23 +173,87 @@ class Issuer:
         job_id: str | None = None,
         supersedes: str | None = None,
     ) -> IssuedCredential:
-        request.check()
+        """Issue one credential (or return the one already issued under its idempotency key)."""
+        result = self.issue_many(version, [request], at=at, job_id=job_id, supersedes=supersedes)[0]
+        if isinstance(result, CredstackError):
+            raise result
+        return result
+
+    def issue_many(
+        self,
+        version: AchievementVersion,
+        requests: Sequence[IssueRequest],
+        *,
+        at: datetime,
+        job_id: str | None = None,
+        supersedes: str | None = None,
+    ) -> list[IssuedCredential | CredstackError]:
+        """Issue a batch: one idempotency lookup, one status-list write and one insert for the
+        whole batch.  Each result is the credential, or the row's error (:class:`InvalidInput`
+        for a bad request, :class:`Conflict` for a reused idempotency key)."""
         if version.organisation_id != self.organisation.id:
             raise PermissionDenied("the achievement belongs to another organisation")
-        digest = request.digest(version.id)
-        if request.idempotency_key is not None:
-            existing = self.uow.credentials.get_by_idempotency_key(
-                self.organisation.id, request.idempotency_key
-            )
-            if existing is not None:
-                if existing.request_digest != digest:
-                    raise Conflict(
-                        f"idempotency key {request.idempotency_key!r} was used for a different "
-                        "request"
+        results: dict[int, IssuedCredential | CredstackError] = {}
+        keys = [r.idempotency_key for r in requests if r.idempotency_key is not None]
+        known = (
+            self.uow.credentials.get_by_idempotency_keys(self.organisation.id, keys) if keys else {}
+        )
+        first_use: dict[str, tuple[str, int]] = {}  # key -> (digest, position) in this batch
+        repeats: dict[int, int] = {}  # position -> position of the same request earlier on
+        todo: list[tuple[int, IssueRequest, str]] = []
+        for position, request in enumerate(requests):
+            try:
+                request.check()
+            except InvalidInput as exc:
+                results[position] = exc
+                continue
+            digest = request.digest(version.id)
+            key = request.idempotency_key
+            if key is not None and (key in known or key in first_use):
+                prior = known.get(key)
+                earlier = prior.request_digest if prior is not None else first_use[key][0]
+                if earlier != digest:
+                    results[position] = Conflict(
+                        f"idempotency key {key!r} was used for a different request"
                     )
-                return existing
-        status_list, index = allocate_entry(self.uow, self.organisation, at)
-        url = status_list_url(self.base_url, self.organisation, status_list.id)
+                elif prior is not None:
+                    results[position] = prior
+                else:
+                    repeats[position] = first_use[key][1]
+                continue
+            if key is not None:
+                first_use[key] = (digest, position)
+            todo.append((position, request, digest))
+        entries = allocate_entries(self.uow, self.organisation, at, len(todo)) if todo else []
+        fresh: list[IssuedCredential] = []
+        for (position, request, digest), (status_list, index) in zip(todo, entries, strict=True):
+            try:
+                issued = self._sign(
+                    version, request, digest, status_list.id, index, at, job_id, supersedes
+                )
+            except InvalidInput as exc:
+                results[position] = exc
+                continue
+            results[position] = issued
+            fresh.append(issued)
+        if fresh:
+            self.uow.credentials.add_many(fresh)
+        for position, first in repeats.items():
+            results[position] = results[first]
+        return [results[position] for position in range(len(requests))]
+
+    def _sign(
+        self,
+        version: AchievementVersion,
+        request: IssueRequest,
+        digest: str,
+        status_list_id: str,
+        index: int,
+        at: datetime,
+        job_id: str | None,
+        supersedes: str | None,
+    ) -> IssuedCredential:
+        url = status_list_url(self.base_url, self.organisation, status_list_id)
         credential_id = f"urn:uuid:{uuid.uuid4()}"
         unsigned = build_credential(
             self.organisation,
@@ -193,13 +265,13 @@ class Issuer:
         )
         signed = add_proof(unsigned, self._signing_key(), created=at)
         identifier = signed["credentialSubject"].get("identifier")
-        issued = IssuedCredential(
+        return IssuedCredential(
             id=credential_id,
             organisation_id=self.organisation.id,
             achievement_version_id=version.id,
             credential_json=serialize(signed),
             issued_at=at,
-            status_list_id=status_list.id,
+            status_list_id=status_list_id,
             status_index=index,
             recipient_email_hash=identifier[0]["identityHash"] if identifier else None,
             recipient_did=request.did,
@@ -208,8 +280,6 @@ class Issuer:
             job_id=job_id,
             supersedes=supersedes,
         )
-        self.uow.credentials.add(issued)
-        return issued
 
 
 def get_credential(

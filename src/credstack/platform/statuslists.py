@@ -68,20 +68,43 @@ def new_status_list(
     )
 
 
+def allocate_entries(
+    uow: UnitOfWork,
+    organisation: Organisation,
+    at: datetime,
+    count: int,
+    *,
+    purpose: str = REVOCATION,
+) -> list[tuple[StatusList, int]]:
+    """``count`` fresh entries (list, index) for new credentials, with one write per list
+    touched; a new list is opened whenever one is full."""
+    out: list[tuple[StatusList, int]] = []
+    while len(out) < count:
+        current = uow.status_lists.open_list(organisation.id, purpose)
+        if current is None:
+            current = new_status_list(organisation, at, purpose=purpose)
+            uow.status_lists.add(current)
+        take = min(count - len(out), current.size - current.allocated)
+        updated = replace(
+            current,
+            allocated=current.allocated + take,
+            version=current.version + 1,
+            updated_at=at,
+        )
+        uow.status_lists.update(updated, expected_version=current.version)
+        seed, size = current.index_seed, current.size
+        out.extend(
+            (updated, permuted_index(seed, n, size))
+            for n in range(current.allocated, current.allocated + take)
+        )
+    return out
+
+
 def allocate_entry(
     uow: UnitOfWork, organisation: Organisation, at: datetime, *, purpose: str = REVOCATION
 ) -> tuple[StatusList, int]:
-    """A fresh entry (list, index) for a new credential; opens a new list when one is full."""
-    current = uow.status_lists.open_list(organisation.id, purpose)
-    if current is None:
-        current = new_status_list(organisation, at, purpose=purpose)
-        uow.status_lists.add(current)
-    index = permuted_index(current.index_seed, current.allocated, current.size)
-    updated = replace(
-        current, allocated=current.allocated + 1, version=current.version + 1, updated_at=at
-    )
-    uow.status_lists.update(updated, expected_version=current.version)
-    return updated, index
+    """A fresh entry (list, index) for one new credential."""
+    return allocate_entries(uow, organisation, at, 1, purpose=purpose)[0]
 
 
 def set_entry(

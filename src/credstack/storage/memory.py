@@ -344,6 +344,16 @@ class MemoryCredentialRepository(_Repo):
         )
         return None if found is None else _out(found)
 
+    def get_by_idempotency_keys(
+        self, organisation_id: str, keys: Sequence[str]
+    ) -> dict[str, IssuedCredential]:
+        out: dict[str, IssuedCredential] = {}
+        for key in set(keys):
+            found = self.get_by_idempotency_key(organisation_id, key)
+            if found is not None:
+                out[key] = found
+        return out
+
     def mark_revoked(self, credential_id: str, at: datetime, reason: str | None) -> None:
         """Record the revocation; revoking again keeps the first time and reason."""
         at = utc(at, "at")

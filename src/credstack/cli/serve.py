@@ -1,0 +1,249 @@
+"""``credstack serve``: the platform over HTTPS (uvicorn), with an optional demo deployment.
+
+TLS is on by default (did:web and the Open Badges API require https).  Without
+``--tls-cert/--tls-key`` a local certificate authority and a server certificate for the
+base URL's host are made once in the data folder; point clients at ``<data dir>/tls/ca.pem``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import json
+import os
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from credstack.config import Settings, load_settings
+from credstack.platform.achievements import create_achievement, publish
+from credstack.platform.domain import Role
+from credstack.platform.issuance import Issuer, IssueRequest
+from credstack.platform.keys import KeyCustody
+from credstack.platform.organisations import create_organisation
+
+DEMO_PASSWORD = "demo-password-change-me"  # noqa: S105 - printed demo credential, local only
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
+
+
+def ensure_local_tls(folder: Path, host: str, *, at: datetime) -> tuple[Path, Path, Path]:
+    """A local CA and a server certificate for ``host`` (made once); returns (ca, cert, key)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    ca_path, cert_path, key_path = folder / "ca.pem", folder / "server.pem", folder / "server.key"
+    if ca_path.exists() and cert_path.exists() and key_path.exists():
+        return ca_path, cert_path, key_path
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "credstack local CA")])
+    start, end = at - timedelta(minutes=5), at + timedelta(days=825)
+    ca = (
+        x509.CertificateBuilder()
+        .subject_name(ca_name)
+        .issuer_name(ca_name)
+        .public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(start)
+        .not_valid_after(end)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .sign(ca_key, hashes.SHA256())
+    )
+    server_key = ec.generate_private_key(ec.SECP256R1())
+    names: list[x509.GeneralName] = [x509.DNSName(host), x509.DNSName("localhost")]
+    try:
+        names.append(x509.IPAddress(ipaddress.ip_address(host)))
+    except ValueError:
+        names.append(x509.IPAddress(ipaddress.ip_address("127.0.0.1")))
+    server = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, host)]))
+        .issuer_name(ca_name)
+        .public_key(server_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(start)
+        .not_valid_after(end)
+        .add_extension(x509.SubjectAlternativeName(names), critical=False)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .sign(ca_key, hashes.SHA256())
+    )
+    ca_path.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    cert_path.write_bytes(server.public_bytes(serialization.Encoding.PEM))
+    _write_private(
+        key_path,
+        server_key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        ),
+    )
+    return ca_path, cert_path, key_path
+
+
+DEMO_ACHIEVEMENTS: list[dict[str, Any]] = [
+    {
+        "name": "Data Analysis with Python",
+        "description": "Cleans, analyses and visualises tabular data with Python; reports results.",
+        "learning_outcomes": [
+            {"text": "Clean and reshape tabular data with pandas"},
+            {"text": "Choose and compute descriptive statistics"},
+        ],
+        "ects": 3,
+        "workload_hours": 75,
+        "eqf_level": 6,
+        "language": "en",
+        "participation_form": "online",
+        "assessment_types": ["application-of-skill"],
+        "skills": [
+            {
+                "url": "http://data.europa.eu/esco/skill/2b92a5b2-6758-4ee3-9fb4-b6387a55cc8f",
+                "name": "perform data analysis",
+                "framework": "ESCO v1.2",
+                "code": "2b92a5b2-6758-4ee3-9fb4-b6387a55cc8f",
+            },
+            {
+                "url": "http://data.europa.eu/esco/skill/7ee4c2ea-b349-4bd2-81a3-ec31475d4833",
+                "name": "statistics",
+                "framework": "ESCO v1.2",
+                "code": "7ee4c2ea-b349-4bd2-81a3-ec31475d4833",
+            },
+        ],
+    },
+    {
+        "name": "Big Data Foundations",
+        "description": "Explains and applies the basics of distributed data processing.",
+        "criteria_narrative": "Pass the supervised online exam.",
+        "ects": 2,
+        "eqf_level": 5,
+        "language": "en",
+        "supervision": "supervised-with-id-online",
+        "skills": [
+            {
+                "url": "http://data.europa.eu/esco/skill/47a49cd6-097d-457a-9f7b-c290c14930d5",
+                "name": "analyse big data",
+                "framework": "ESCO v1.2",
+                "code": "47a49cd6-097d-457a-9f7b-c290c14930d5",
+            },
+        ],
+    },
+]
+DEMO_LEARNERS = ["ana@learners.example", "ben@learners.example", "chloe@learners.example"]
+
+
+def seed_demo(settings: Settings, database: Any, custody: KeyCustody) -> dict[str, Any] | None:
+    """A demo organisation, two published achievements, three learners' credentials and an
+    owner account; nothing when the database already has organisations."""
+    from credstack.platform.accounts import add_member, create_user, default_hasher
+
+    uow = database.unit_of_work()
+    try:
+        if uow.organisations.list():
+            uow.rollback()
+            return None
+        at = _now()
+        org = create_organisation(
+            uow,
+            custody,
+            host=settings.host,
+            slug="demo-university",
+            name="Demo University of Applied Sciences",
+            at=at,
+            url="https://university.example",
+            email="badges@university.example",
+            country="NL",
+        )
+        issuer = Issuer(uow, custody, org, settings.base_url)
+        issued = []
+        for design in DEMO_ACHIEVEMENTS:
+            draft = create_achievement(uow, org, design, base_url=settings.base_url, at=at)
+            version = publish(uow, org, draft.id, at=at)
+            for email in DEMO_LEARNERS:
+                issued.append(issuer.issue(version, IssueRequest(email=email), at=at).id)
+        create_user(
+            uow,
+            email="owner@university.example",
+            password=DEMO_PASSWORD,
+            at=at,
+            hasher=default_hasher(),
+        )
+        add_member(uow, org, email="owner@university.example", role=Role.OWNER)
+        uow.commit()
+    except BaseException:
+        uow.rollback()
+        raise
+    return {
+        "organisation": org.slug,
+        "did": org.did,
+        "credentials": issued,
+        "login": {"email": "owner@university.example", "password": DEMO_PASSWORD},
+    }
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from credstack.api.app import create_app
+    from credstack.storage.session import SqlDatabase
+
+    base_url = args.base_url or (f"https://{args.public_host or 'localhost'}:{args.port}")
+    settings = load_settings(database_url=args.database_url, base_url=base_url)
+    database = SqlDatabase(settings.database_url)
+    database.migrate()
+    custody = KeyCustody(settings.keks)
+    if args.demo:
+        seeded = seed_demo(settings, database, custody)
+        if seeded is not None:
+            sys.stderr.write("demo deployment created:\n" + json.dumps(seeded, indent=2) + "\n")
+    cert: Path | None
+    key: Path | None
+    if args.tls_cert and args.tls_key:
+        cert, key = Path(args.tls_cert), Path(args.tls_key)
+    elif args.no_tls:
+        cert = key = None
+    else:
+        ca, cert, key = ensure_local_tls(
+            settings.data_dir / "tls", urlsplit(base_url).hostname or "localhost", at=_now()
+        )
+        sys.stderr.write(
+            f"TLS: local CA at {ca} (curl --cacert {ca} {base_url}/orgs/.../did.json)\n"
+        )
+    app = create_app(database=database, custody=custody, base_url=settings.base_url, clock=_now)
+    sys.stderr.write(f"credstack serving {settings.base_url} (database {settings.database_url})\n")
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port,
+        log_level="warning",
+        ssl_certfile=str(cert) if cert else None,
+        ssl_keyfile=str(key) if key else None,
+    )
+    return 0
+
+
+def register(sub: Any) -> None:
+    serve = sub.add_parser("serve", help="run the platform (HTTPS API)")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    serve.add_argument("--port", type=int, default=8443)
+    serve.add_argument("--database-url", help="default: CREDSTACK_DATABASE_URL or SQLite")
+    serve.add_argument("--base-url", help="public origin (default: https://<public host>:<port>)")
+    serve.add_argument(
+        "--public-host", help="host name in the default base URL (default localhost)"
+    )
+    serve.add_argument("--tls-cert", help="PEM certificate (default: a local CA's, made once)")
+    serve.add_argument("--tls-key", help="PEM private key")
+    serve.add_argument("--no-tls", action="store_true", help="plain HTTP (behind a TLS proxy)")
+    serve.add_argument("--demo", action="store_true", help="seed a demo organisation when empty")
+    serve.set_defaults(func=cmd_serve)

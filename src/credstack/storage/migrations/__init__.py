@@ -1,0 +1,1 @@
+"""Alembic migrations of the credstack schema (run by ``SqlDatabase.migrate()``)."""

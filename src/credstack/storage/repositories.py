@@ -1,0 +1,620 @@
+"""SQL repositories: every query of the platform lives here.
+
+Each repository works inside the caller's :class:`~sqlalchemy.orm.Session` and never commits.
+Writes go through a SAVEPOINT, so a refused write (:class:`~credstack.errors.Conflict`) leaves
+the unit of work usable, as in the memory store.  Rows are converted to and from the frozen
+records of :mod:`credstack.platform.domain` at the boundary; no row escapes.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import datetime
+from typing import Any, TypeVar, cast
+
+from sqlalchemy import (
+    CursorResult,
+    Select,
+    Table,
+    and_,
+    bindparam,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.orm import Session
+
+from credstack.errors import Conflict, NotFound
+from credstack.platform.domain import (
+    AchievementStatus,
+    AchievementVersion,
+    ApiToken,
+    Challenge,
+    Endorsement,
+    IssuanceJob,
+    IssuedCredential,
+    JobRow,
+    JobStatus,
+    KeyStatus,
+    Membership,
+    Organisation,
+    Role,
+    RowStatus,
+    SigningKey,
+    StatusList,
+    User,
+    UserKind,
+)
+from credstack.storage._common import check_limit, check_page, json_text, utc, utc_record
+from credstack.storage._translate import translated
+from credstack.storage.base import Base
+from credstack.storage.rows import (
+    AchievementVersionRow,
+    ApiTokenRow,
+    ChallengeRow,
+    EndorsementRow,
+    IssuanceJobRow,
+    IssuedCredentialRow,
+    JobRowRow,
+    MembershipRow,
+    OrganisationRow,
+    SigningKeyRow,
+    StatusListRow,
+    UserRow,
+)
+
+__all__ = [
+    "SqlAchievementRepository",
+    "SqlChallengeRepository",
+    "SqlCredentialRepository",
+    "SqlEndorsementRepository",
+    "SqlJobRepository",
+    "SqlKeyRepository",
+    "SqlOrganisationRepository",
+    "SqlStatusListRepository",
+    "SqlTokenRepository",
+    "SqlUserRepository",
+]
+
+RowT = TypeVar("RowT", bound=Base)
+T = TypeVar("T")
+_ROWS_CHUNK = 1000
+
+
+def _dump(value: Any, what: str) -> str:
+    return json_text(value, what)
+
+
+def _load(text: str) -> Any:
+    return json.loads(text)
+
+
+def _record(cls: type[T], row: Base, **converted: Any) -> T:
+    """The domain record of ``row``: every dataclass field from the column of the same name
+    (bytes-like values as ``bytes``), except the ``converted`` ones given."""
+    values: dict[str, Any] = {}
+    for name in cls.__dataclass_fields__:  # type: ignore[attr-defined]
+        if name in converted:
+            values[name] = converted[name]
+            continue
+        value = getattr(row, name)
+        values[name] = bytes(value) if isinstance(value, memoryview | bytearray) else value
+    return cls(**values)
+
+
+def _values(record: Any, **overrides: Any) -> dict[str, Any]:
+    """The record's fields (datetimes checked and made UTC) as column values."""
+    record = utc_record(record)
+    out = {name: getattr(record, name) for name in record.__dataclass_fields__}
+    out.update(overrides)
+    return out
+
+
+class _SqlRepo:
+    def __init__(self, session: Session, owner: object = None) -> None:
+        self._session = session
+        self._owner = owner  # keeps the unit of work (and its session closer) alive
+
+    def _scalars(self, statement: Select[RowT]) -> list[RowT]:
+        with translated():
+            found = self._session.scalars(statement.execution_options(populate_existing=True))
+            return list(found)
+
+    def _first(self, statement: Select[RowT]) -> RowT | None:
+        found = self._scalars(statement.limit(1))
+        return found[0] if found else None
+
+    def _count(self, statement: Select[int]) -> int:
+        with translated():
+            return int(self._session.scalar(statement) or 0)
+
+    def _insert(self, row: type[Base], values: Sequence[Mapping[str, Any]]) -> None:
+        if not values:
+            return
+        with translated(), self._session.begin_nested():
+            self._session.execute(insert(row), list(values))
+
+    def _update(self, row: type[Base], where: Any, values: Mapping[str, Any]) -> int:
+        """Run one UPDATE inside a savepoint; the number of rows it changed."""
+        with translated(), self._session.begin_nested():
+            result = self._session.execute(
+                update(row).where(where).values(**values),
+                execution_options={"synchronize_session": False},
+            )
+            return cast(CursorResult[Any], result).rowcount
+
+    def _update_by_id(self, row: type[Base], key: Any, values: Mapping[str, Any]) -> None:
+        if self._update(row, key == values[key.key], values) == 0:
+            raise NotFound(f"{row.__tablename__}: no row {values[key.key]!r}")
+
+
+# organisations -----------------------------------------------------------------------------
+
+
+def _organisation(row: OrganisationRow) -> Organisation:
+    return _record(
+        Organisation,
+        row,
+        address=None if row.address_json is None else _load(row.address_json),
+    )
+
+
+def _organisation_values(o: Organisation) -> dict[str, Any]:
+    values = _values(o, address_json=None if o.address is None else _dump(o.address, "address"))
+    del values["address"]
+    return values
+
+
+class SqlOrganisationRepository(_SqlRepo):
+    def add(self, organisation: Organisation) -> None:
+        self._insert(OrganisationRow, [_organisation_values(organisation)])
+
+    def get(self, organisation_id: str) -> Organisation | None:
+        row = self._first(select(OrganisationRow).where(OrganisationRow.id == organisation_id))
+        return None if row is None else _organisation(row)
+
+    def get_by_slug(self, slug: str) -> Organisation | None:
+        row = self._first(select(OrganisationRow).where(OrganisationRow.slug == slug))
+        return None if row is None else _organisation(row)
+
+    def update(self, organisation: Organisation) -> None:
+        self._update_by_id(OrganisationRow, OrganisationRow.id, _organisation_values(organisation))
+
+    def list(self) -> list[Organisation]:
+        """Every organisation, by slug."""
+        rows = self._scalars(select(OrganisationRow).order_by(OrganisationRow.slug))
+        return [_organisation(r) for r in rows]
+
+
+# keys --------------------------------------------------------------------------------------
+
+
+def _key(row: SigningKeyRow) -> SigningKey:
+    return _record(SigningKey, row, status=KeyStatus(row.status))
+
+
+class SqlKeyRepository(_SqlRepo):
+    def add(self, key: SigningKey) -> None:
+        self._insert(SigningKeyRow, [_values(key, status=str(key.status))])
+
+    def update(self, key: SigningKey) -> None:
+        self._update_by_id(SigningKeyRow, SigningKeyRow.id, _values(key, status=str(key.status)))
+
+    def for_organisation(self, organisation_id: str) -> list[SigningKey]:
+        """Every key of the organisation, oldest (by ``activated_at``) first."""
+        rows = self._scalars(
+            select(SigningKeyRow)
+            .where(SigningKeyRow.organisation_id == organisation_id)
+            .order_by(SigningKeyRow.activated_at, SigningKeyRow.id)
+        )
+        return [_key(r) for r in rows]
+
+
+# achievements ------------------------------------------------------------------------------
+
+
+def _achievement(row: AchievementVersionRow) -> AchievementVersion:
+    return _record(
+        AchievementVersion, row, status=AchievementStatus(row.status), data=_load(row.data_json)
+    )
+
+
+def _achievement_values(v: AchievementVersion) -> dict[str, Any]:
+    values = _values(v, status=str(v.status), data_json=_dump(v.data, "achievement data"))
+    del values["data"]
+    return values
+
+
+class SqlAchievementRepository(_SqlRepo):
+    def add(self, version: AchievementVersion) -> None:
+        self._insert(AchievementVersionRow, [_achievement_values(version)])
+
+    def update(self, version: AchievementVersion) -> None:
+        self._update_by_id(
+            AchievementVersionRow, AchievementVersionRow.id, _achievement_values(version)
+        )
+
+    def get_version(self, version_id: str) -> AchievementVersion | None:
+        row = self._first(
+            select(AchievementVersionRow).where(AchievementVersionRow.id == version_id)
+        )
+        return None if row is None else _achievement(row)
+
+    def versions(self, achievement_id: str) -> list[AchievementVersion]:
+        rows = self._scalars(
+            select(AchievementVersionRow)
+            .where(AchievementVersionRow.achievement_id == achievement_id)
+            .order_by(AchievementVersionRow.version)
+        )
+        return [_achievement(r) for r in rows]
+
+    def for_organisation(self, organisation_id: str) -> list[AchievementVersion]:
+        """The latest version of each achievement, by the achievement's first ``created_at``
+        (ties: achievement id)."""
+        a = AchievementVersionRow
+        summary = (
+            select(
+                a.achievement_id.label("achievement_id"),
+                func.max(a.version).label("latest"),
+                func.min(a.created_at).label("first_created"),
+            )
+            .where(a.organisation_id == organisation_id)
+            .group_by(a.achievement_id)
+            .subquery()
+        )
+        rows = self._scalars(
+            select(a)
+            .join(
+                summary,
+                and_(a.achievement_id == summary.c.achievement_id, a.version == summary.c.latest),
+            )
+            .order_by(summary.c.first_created, a.achievement_id)
+        )
+        return [_achievement(r) for r in rows]
+
+
+# credentials -------------------------------------------------------------------------------
+
+
+def _credential(row: IssuedCredentialRow) -> IssuedCredential:
+    return _record(IssuedCredential, row)
+
+
+_NEWEST_CREDENTIAL_FIRST = (IssuedCredentialRow.issued_at.desc(), IssuedCredentialRow.id.desc())
+
+
+class SqlCredentialRepository(_SqlRepo):
+    def add(self, credential: IssuedCredential) -> None:
+        self._insert(IssuedCredentialRow, [_values(credential)])
+
+    def add_many(self, credentials: Sequence[IssuedCredential]) -> None:
+        """All or nothing."""
+        self._insert(IssuedCredentialRow, [_values(c) for c in credentials])
+
+    def get(self, credential_id: str) -> IssuedCredential | None:
+        row = self._first(
+            select(IssuedCredentialRow).where(IssuedCredentialRow.id == credential_id)
+        )
+        return None if row is None else _credential(row)
+
+    def get_by_idempotency_key(self, organisation_id: str, key: str) -> IssuedCredential | None:
+        row = self._first(
+            select(IssuedCredentialRow).where(
+                IssuedCredentialRow.organisation_id == organisation_id,
+                IssuedCredentialRow.idempotency_key == key,
+            )
+        )
+        return None if row is None else _credential(row)
+
+    def get_by_idempotency_keys(
+        self, organisation_id: str, keys: Sequence[str]
+    ) -> dict[str, IssuedCredential]:
+        out: dict[str, IssuedCredential] = {}
+        wanted = sorted(set(keys))
+        for start in range(0, len(wanted), 500):  # bounded IN lists
+            rows = self._scalars(
+                select(IssuedCredentialRow).where(
+                    IssuedCredentialRow.organisation_id == organisation_id,
+                    IssuedCredentialRow.idempotency_key.in_(wanted[start : start + 500]),
+                )
+            )
+            for row in rows:
+                credential = _credential(row)
+                out[str(credential.idempotency_key)] = credential
+        return out
+
+    def mark_revoked(self, credential_id: str, at: datetime, reason: str | None) -> None:
+        """Record the revocation; revoking again keeps the first time and reason."""
+        changed = self._update(
+            IssuedCredentialRow,
+            and_(IssuedCredentialRow.id == credential_id, IssuedCredentialRow.revoked_at.is_(None)),
+            {"revoked_at": utc(at, "at"), "revocation_reason": reason},
+        )
+        if changed == 0 and self.get(credential_id) is None:
+            raise NotFound(f"issued_credentials: no row {credential_id!r}")
+
+    def for_organisation(
+        self, organisation_id: str, *, limit: int, offset: int
+    ) -> tuple[list[IssuedCredential], int]:
+        """A page of the organisation's credentials, newest first, and their total."""
+        check_page(limit, offset)
+        mine = IssuedCredentialRow.organisation_id == organisation_id
+        total = self._count(select(func.count()).select_from(IssuedCredentialRow).where(mine))
+        rows = self._scalars(
+            select(IssuedCredentialRow)
+            .where(mine)
+            .order_by(*_NEWEST_CREDENTIAL_FIRST)
+            .limit(limit)
+            .offset(offset)
+        )
+        return [_credential(r) for r in rows], total
+
+    def for_recipient(
+        self, *, email_hash: str | None = None, did: str | None = None
+    ) -> list[IssuedCredential]:
+        """Credentials whose recipient matches the email hash or the DID, newest first."""
+        conditions = []
+        if email_hash is not None:
+            conditions.append(IssuedCredentialRow.recipient_email_hash == email_hash)
+        if did is not None:
+            conditions.append(IssuedCredentialRow.recipient_did == did)
+        if not conditions:
+            return []
+        rows = self._scalars(
+            select(IssuedCredentialRow).where(or_(*conditions)).order_by(*_NEWEST_CREDENTIAL_FIRST)
+        )
+        return [_credential(r) for r in rows]
+
+
+# status lists ------------------------------------------------------------------------------
+
+
+def _status_list(row: StatusListRow) -> StatusList:
+    return _record(StatusList, row)
+
+
+class SqlStatusListRepository(_SqlRepo):
+    def add(self, status_list: StatusList) -> None:
+        self._insert(StatusListRow, [_values(status_list)])
+
+    def get(self, status_list_id: str) -> StatusList | None:
+        row = self._first(select(StatusListRow).where(StatusListRow.id == status_list_id))
+        return None if row is None else _status_list(row)
+
+    def open_list(self, organisation_id: str, purpose: str) -> StatusList | None:
+        """The fullest list with free entries (ties: lowest id), so lists fill one by one."""
+        s = StatusListRow
+        row = self._first(
+            select(s)
+            .where(s.organisation_id == organisation_id, s.purpose == purpose)
+            .where(s.allocated < s.size)
+            .order_by(s.allocated.desc(), s.id)
+        )
+        return None if row is None else _status_list(row)
+
+    def update(self, status_list: StatusList, *, expected_version: int) -> None:
+        """Store the list if its stored version is ``expected_version`` (one atomic
+        compare-and-set); the stored version becomes ``expected_version + 1``."""
+        s = StatusListRow
+        values = _values(status_list, version=expected_version + 1)
+        changed = self._update(
+            s, and_(s.id == status_list.id, s.version == expected_version), values
+        )
+        if changed == 0:
+            current = self.get(status_list.id)
+            if current is None:
+                raise NotFound(f"status_lists: no row {status_list.id!r}")
+            raise Conflict(
+                f"status list {status_list.id!r} is at version {current.version}, "
+                f"not {expected_version}"
+            )
+
+
+# jobs --------------------------------------------------------------------------------------
+
+
+def _job(row: IssuanceJobRow) -> IssuanceJob:
+    return _record(IssuanceJob, row, status=JobStatus(row.status))
+
+
+def _job_row(row: JobRowRow) -> JobRow:
+    return _record(JobRow, row, status=RowStatus(row.status), payload=_load(row.payload_json))
+
+
+def _job_row_values(r: JobRow) -> dict[str, Any]:
+    values = _values(r, status=str(r.status), payload_json=_dump(r.payload, "row payload"))
+    del values["payload"]
+    return values
+
+
+class SqlJobRepository(_SqlRepo):
+    def add(self, job: IssuanceJob) -> None:
+        self._insert(IssuanceJobRow, [_values(job, status=str(job.status))])
+
+    def get(self, job_id: str) -> IssuanceJob | None:
+        row = self._first(select(IssuanceJobRow).where(IssuanceJobRow.id == job_id))
+        return None if row is None else _job(row)
+
+    def update(self, job: IssuanceJob) -> None:
+        self._update_by_id(IssuanceJobRow, IssuanceJobRow.id, _values(job, status=str(job.status)))
+
+    def for_organisation(self, organisation_id: str) -> list[IssuanceJob]:
+        """The organisation's jobs, newest first."""
+        rows = self._scalars(
+            select(IssuanceJobRow)
+            .where(IssuanceJobRow.organisation_id == organisation_id)
+            .order_by(IssuanceJobRow.created_at.desc(), IssuanceJobRow.id.desc())
+        )
+        return [_job(r) for r in rows]
+
+    def add_rows(self, rows: Sequence[JobRow]) -> None:
+        """All or nothing."""
+        self._insert(JobRowRow, [_job_row_values(r) for r in rows])
+
+    def update_rows(self, rows: Sequence[JobRow]) -> None:
+        """Replace rows by (job_id, line); all or nothing."""
+        if not rows:
+            return
+        prepared = [{**{f"v_{k}": v for k, v in _job_row_values(r).items()}} for r in rows]
+        table = cast(Table, JobRowRow.__table__)
+        statement = (
+            update(table)
+            .where(
+                and_(table.c.job_id == bindparam("v_job_id"), table.c.line == bindparam("v_line"))
+            )
+            .values(
+                idempotency_key=bindparam("v_idempotency_key"),
+                payload_json=bindparam("v_payload_json"),
+                status=bindparam("v_status"),
+                error=bindparam("v_error"),
+                credential_id=bindparam("v_credential_id"),
+            )
+        )
+        with translated(), self._session.begin_nested():
+            # one executemany for the whole batch (a statement per row is the bottleneck)
+            result = self._session.connection().execute(statement, prepared)
+            if cast(CursorResult[Any], result).rowcount != len(prepared):
+                raise NotFound("job_rows: some rows to update do not exist")
+
+    def pending_rows(self, job_id: str, *, limit: int) -> list[JobRow]:
+        check_limit(limit)
+        rows = self._scalars(
+            select(JobRowRow)
+            .where(JobRowRow.job_id == job_id, JobRowRow.status == str(RowStatus.PENDING))
+            .order_by(JobRowRow.line)
+            .limit(limit)
+        )
+        return [_job_row(r) for r in rows]
+
+    def rows(self, job_id: str, *, status: str | None = None) -> Iterator[JobRow]:
+        """The job's rows (optionally of one status), lowest line first, read in chunks (safe
+        to interleave with writes and commits)."""
+        statement = select(JobRowRow).where(JobRowRow.job_id == job_id)
+        if status is not None:
+            statement = statement.where(JobRowRow.status == str(status))
+        return self._chunks(statement.order_by(JobRowRow.line))
+
+    def _chunks(self, statement: Select[JobRowRow]) -> Iterator[JobRow]:
+        after: int | None = None
+        while True:
+            page = statement if after is None else statement.where(JobRowRow.line > after)
+            found = self._scalars(page.limit(_ROWS_CHUNK))
+            for row in found:
+                yield _job_row(row)
+            if len(found) < _ROWS_CHUNK:
+                return
+            after = found[-1].line
+
+
+# users and tokens --------------------------------------------------------------------------
+
+
+def _user(row: UserRow) -> User:
+    return _record(User, row, kind=UserKind(row.kind))
+
+
+class SqlUserRepository(_SqlRepo):
+    def add(self, user: User) -> None:
+        self._insert(UserRow, [_values(user, kind=str(user.kind))])
+
+    def get(self, user_id: str) -> User | None:
+        row = self._first(select(UserRow).where(UserRow.id == user_id))
+        return None if row is None else _user(row)
+
+    def get_by_email(self, email: str) -> User | None:
+        row = self._first(select(UserRow).where(UserRow.email == email))
+        return None if row is None else _user(row)
+
+    def update(self, user: User) -> None:
+        self._update_by_id(UserRow, UserRow.id, _values(user, kind=str(user.kind)))
+
+    def add_membership(self, membership: Membership) -> None:
+        self._insert(MembershipRow, [_values(membership, role=str(membership.role))])
+
+    def memberships(self, user_id: str) -> list[Membership]:
+        """The user's memberships, by organisation id."""
+        rows = self._scalars(
+            select(MembershipRow)
+            .where(MembershipRow.user_id == user_id)
+            .order_by(MembershipRow.organisation_id)
+        )
+        return [_record(Membership, r, role=Role(r.role)) for r in rows]
+
+
+def _token(row: ApiTokenRow) -> ApiToken:
+    return _record(ApiToken, row, scopes=frozenset(_load(row.scopes_json)))
+
+
+def _token_values(t: ApiToken) -> dict[str, Any]:
+    values = _values(t, scopes_json=_dump(sorted(t.scopes), "scopes"))
+    del values["scopes"]
+    return values
+
+
+class SqlTokenRepository(_SqlRepo):
+    def add(self, token: ApiToken) -> None:
+        self._insert(ApiTokenRow, [_token_values(token)])
+
+    def get_by_hash(self, token_hash: str) -> ApiToken | None:
+        row = self._first(select(ApiTokenRow).where(ApiTokenRow.token_hash == token_hash))
+        return None if row is None else _token(row)
+
+    def update(self, token: ApiToken) -> None:
+        self._update_by_id(ApiTokenRow, ApiTokenRow.id, _token_values(token))
+
+
+# endorsements and challenges ---------------------------------------------------------------
+
+
+def _endorsement(row: EndorsementRow) -> Endorsement:
+    return _record(Endorsement, row)
+
+
+class SqlEndorsementRepository(_SqlRepo):
+    def add(self, endorsement: Endorsement) -> None:
+        self._insert(EndorsementRow, [_values(endorsement)])
+
+    def get(self, endorsement_id: str) -> Endorsement | None:
+        row = self._first(select(EndorsementRow).where(EndorsementRow.id == endorsement_id))
+        return None if row is None else _endorsement(row)
+
+    def for_subject(self, subject_id: str) -> list[Endorsement]:
+        """Endorsements of ``subject_id``, oldest first."""
+        return self._select(EndorsementRow.subject_id == subject_id)
+
+    def by_endorser(self, organisation_id: str) -> list[Endorsement]:
+        """Endorsements made by the organisation, oldest first."""
+        return self._select(EndorsementRow.endorser_organisation_id == organisation_id)
+
+    def _select(self, where: Any) -> list[Endorsement]:
+        rows = self._scalars(
+            select(EndorsementRow)
+            .where(where)
+            .order_by(EndorsementRow.created_at, EndorsementRow.id)
+        )
+        return [_endorsement(r) for r in rows]
+
+
+class SqlChallengeRepository(_SqlRepo):
+    def add(self, challenge: Challenge) -> None:
+        self._insert(ChallengeRow, [_values(challenge)])
+
+    def consume(self, value: str, at: datetime) -> Challenge | None:
+        """Mark the challenge used at ``at`` with one conditional UPDATE (atomic); ``None``
+        if unknown, used, or expired (``at >= expires_at``)."""
+        at = utc(at, "at")
+        c = ChallengeRow
+        changed = self._update(
+            c,
+            and_(c.value == value, c.used_at.is_(None), c.expires_at > at),
+            {"used_at": at},
+        )
+        if changed == 0:
+            return None
+        row = self._first(select(c).where(c.value == value))
+        if row is None:  # pragma: no cover - the row was just updated
+            return None
+        return _record(Challenge, row)

@@ -1,0 +1,185 @@
+"""Row classes: one table per platform record (:mod:`credstack.platform.domain`).
+
+Rows are storage detail: repositories convert them to and from the frozen domain records and
+never hand them out.  JSON payloads are kept as text (exact round trip on every database),
+bytes as ``LargeBinary``, datetimes as UTC (:class:`~credstack.storage.base.UtcDateTime`).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from credstack.storage.base import Base
+
+_ORG_FK = "organisations.id"
+
+
+class OrganisationRow(Base):
+    __tablename__ = "organisations"
+
+    id: Mapped[str] = mapped_column(String, primary_key=True)
+    slug: Mapped[str] = mapped_column(String, unique=True)
+    name: Mapped[str] = mapped_column(Text)
+    did: Mapped[str] = mapped_column(Text)
+    url: Mapped[str | None] = mapped_column(Text)
+    email: Mapped[str | None] = mapped_column(Text)
+    image: Mapped[str | None] = mapped_column(Text)
+    country: Mapped[str | None] = mapped_column(String)
+    address_json: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime | None]
+
+
+class SigningKeyRow(Base):
+    __tablename__ = "signing_keys"
+    __table_args__ = (UniqueConstraint("organisation_id", "fragment"),)
+
+    id: Mapped[str] = mapped_column(String, primary_key=True)
+    organisation_id: Mapped[str] = mapped_column(ForeignKey(_ORG_FK), index=True)
+    fragment: Mapped[str] = mapped_column(String)
+    public_key_multibase: Mapped[str] = mapped_column(Text)
+    encrypted_secret: Mapped[bytes] = mapped_column(LargeBinary)
+    kek_id: Mapped[str] = mapped_column(String)
+    status: Mapped[str] = mapped_column(String(16))
+    activated_at: Mapped[datetime]
+    retired_at: Mapped[datetime | None]
+    compromised_since: Mapped[datetime | None]
+
+
+class AchievementVersionRow(Base):
+    __tablename__ = "achievement_versions"
+    __table_args__ = (UniqueConstraint("achievement_id", "version"),)
+
+    id: Mapped[str] = mapped_column(String, primary_key=True)
+    achievement_id: Mapped[str] = mapped_column(String)
+    organisation_id: Mapped[str] = mapped_column(ForeignKey(_ORG_FK), index=True)
+    version: Mapped[int]
+    status: Mapped[str] = mapped_column(String(16))
+    data_json: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    published_at: Mapped[datetime | None]
+
+
+class StatusListRow(Base):
+    __tablename__ = "status_lists"
+
+    id: Mapped[str] = mapped_column(String, primary_key=True)
+    organisation_id: Mapped[str] = mapped_column(ForeignKey(_ORG_FK), index=True)
+    purpose: Mapped[str] = mapped_column(String)
+    size: Mapped[int]
+    bits: Mapped[bytes] = mapped_column(LargeBinary)
+    allocated: Mapped[int]
+    version: Mapped[int]
+    updated_at: Mapped[datetime]
+    index_seed: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class IssuanceJobRow(Base):
+    __tablename__ = "issuance_jobs"
+
+    id: Mapped[str] = mapped_column(String, primary_key=True)
+    organisation_id: Mapped[str] = mapped_column(ForeignKey(_ORG_FK), index=True)
+    achievement_version_id: Mapped[str] = mapped_column(ForeignKey("achievement_versions.id"))
+    status: Mapped[str] = mapped_column(String(16))
+    dry_run: Mapped[bool]
+    total: Mapped[int]
+    issued: Mapped[int]
+    invalid: Mapped[int]
+    created_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class IssuedCredentialRow(Base):
+    __tablename__ = "issued_credentials"
+    __table_args__ = (
+        UniqueConstraint("organisation_id", "idempotency_key"),
+        UniqueConstraint("status_list_id", "status_index"),
+        Index("ix_issued_credentials_organisation_issued", "organisation_id", "issued_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String, primary_key=True)
+    organisation_id: Mapped[str] = mapped_column(ForeignKey(_ORG_FK))
+    achievement_version_id: Mapped[str] = mapped_column(ForeignKey("achievement_versions.id"))
+    credential_json: Mapped[str] = mapped_column(Text)
+    issued_at: Mapped[datetime]
+    status_list_id: Mapped[str | None] = mapped_column(ForeignKey("status_lists.id"))
+    status_index: Mapped[int | None]
+    recipient_email_hash: Mapped[str | None] = mapped_column(String, index=True)
+    recipient_did: Mapped[str | None] = mapped_column(String, index=True)
+    idempotency_key: Mapped[str | None] = mapped_column(String)
+    request_digest: Mapped[str | None] = mapped_column(String)
+    job_id: Mapped[str | None] = mapped_column(ForeignKey("issuance_jobs.id"))
+    supersedes: Mapped[str | None] = mapped_column(ForeignKey("issued_credentials.id"))
+    revoked_at: Mapped[datetime | None]
+    revocation_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class JobRowRow(Base):
+    __tablename__ = "job_rows"
+    __table_args__ = (
+        UniqueConstraint("job_id", "idempotency_key"),
+        Index("ix_job_rows_job_status_line", "job_id", "status", "line"),
+    )
+
+    job_id: Mapped[str] = mapped_column(ForeignKey("issuance_jobs.id"), primary_key=True)
+    line: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    idempotency_key: Mapped[str] = mapped_column(String)
+    payload_json: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16))
+    error: Mapped[str | None] = mapped_column(Text)
+    credential_id: Mapped[str | None] = mapped_column(ForeignKey("issued_credentials.id"))
+
+
+class UserRow(Base):
+    __tablename__ = "users"
+
+    id: Mapped[str] = mapped_column(String, primary_key=True)
+    email: Mapped[str] = mapped_column(String, unique=True)
+    password_hash: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime]
+    did: Mapped[str | None] = mapped_column(Text)
+
+
+class MembershipRow(Base):
+    __tablename__ = "memberships"
+
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    organisation_id: Mapped[str] = mapped_column(ForeignKey(_ORG_FK), primary_key=True)
+    role: Mapped[str] = mapped_column(String(16))
+
+
+class ApiTokenRow(Base):
+    __tablename__ = "api_tokens"
+
+    id: Mapped[str] = mapped_column(String, primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String, unique=True)
+    scopes_json: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    organisation_id: Mapped[str | None] = mapped_column(ForeignKey(_ORG_FK))
+    revoked_at: Mapped[datetime | None]
+
+
+class EndorsementRow(Base):
+    __tablename__ = "endorsements"
+
+    id: Mapped[str] = mapped_column(String, primary_key=True)
+    endorser_organisation_id: Mapped[str] = mapped_column(ForeignKey(_ORG_FK), index=True)
+    subject_id: Mapped[str] = mapped_column(String, index=True)
+    credential_json: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+
+
+class ChallengeRow(Base):
+    __tablename__ = "challenges"
+
+    value: Mapped[str] = mapped_column(String, primary_key=True)
+    domain: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]

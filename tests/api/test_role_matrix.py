@@ -1,0 +1,197 @@
+"""Every management endpoint against every kind of caller: the exact outcome of each."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from tests.api.conftest import DESIGN, World, csv_upload
+
+Call = Callable[[World], tuple[str, str, dict[str, Any]]]
+
+ROLES = ("anonymous", "viewer", "issuer", "owner", "other-owner")
+# what each role may do in "uni" (the organisation in every path below)
+ALLOWED = {
+    "read": {"viewer", "issuer", "owner"},
+    "issue": {"issuer", "owner"},
+    "manage": {"owner"},
+}
+
+
+def _uuid(w: World) -> str:
+    return w.published.achievement_id.rsplit("/", 1)[1]
+
+
+# name -> (needed action, success status, request)
+ENDPOINTS: dict[str, tuple[str, int, Call]] = {
+    "list achievements": ("read", 200, lambda w: ("GET", "/orgs/uni/achievements", {})),
+    "get achievement": ("read", 200, lambda w: ("GET", f"/orgs/uni/achievements/{_uuid(w)}", {})),
+    "create achievement": (
+        "issue",
+        201,
+        lambda w: ("POST", "/orgs/uni/achievements", {"json": DESIGN}),
+    ),
+    "revise achievement": (
+        "issue",
+        201,
+        lambda w: ("POST", f"/orgs/uni/achievements/{_uuid(w)}/versions", {"json": DESIGN}),
+    ),
+    "get version": (
+        "read",
+        200,
+        lambda w: ("GET", f"/orgs/uni/achievement-versions/{w.published.id}", {}),
+    ),
+    "render version": (
+        "read",
+        200,
+        lambda w: ("GET", f"/orgs/uni/achievement-versions/{w.published.id}/achievement", {}),
+    ),
+    "publish version": (
+        "issue",
+        200,
+        lambda w: ("POST", f"/orgs/uni/achievement-versions/{w.draft.id}/publish", {}),
+    ),
+    "retire version": (
+        "issue",
+        200,
+        lambda w: ("POST", f"/orgs/uni/achievement-versions/{w.published.id}/retire", {}),
+    ),
+    "issue credential": (
+        "issue",
+        201,
+        lambda w: (
+            "POST",
+            "/orgs/uni/credentials",
+            {"json": {"achievement_version_id": w.published.id, "email": "x@example.org"}},
+        ),
+    ),
+    "list credentials": ("read", 200, lambda w: ("GET", "/orgs/uni/credentials", {})),
+    "get credential": (
+        "read",
+        200,
+        lambda w: ("GET", f"/orgs/uni/credentials/{w.credential_id}", {}),
+    ),
+    "revoke credential": (
+        "issue",
+        200,
+        lambda w: (
+            "POST",
+            f"/orgs/uni/credentials/{w.credential_id}/revoke",
+            {"json": {"reason": "error"}},
+        ),
+    ),
+    "dry-run job": (
+        "issue",
+        200,
+        lambda w: (
+            "POST",
+            f"/orgs/uni/jobs?version={w.published.id}&dry_run=true",
+            {"content": csv_upload("d-1,d@example.org,,,,,,,")},
+        ),
+    ),
+    "create job": (
+        "issue",
+        201,
+        lambda w: (
+            "POST",
+            f"/orgs/uni/jobs?version={w.published.id}",
+            {"content": csv_upload("n-1,n@example.org,,,,,,,")},
+        ),
+    ),
+    "get job": ("read", 200, lambda w: ("GET", f"/orgs/uni/jobs/{w.job_id}", {})),
+    "job rows": ("read", 200, lambda w: ("GET", f"/orgs/uni/jobs/{w.job_id}/rows", {})),
+    "list keys": ("read", 200, lambda w: ("GET", "/orgs/uni/keys", {})),
+    "rotate key": ("manage", 200, lambda w: ("POST", "/orgs/uni/keys/rotate", {})),
+    "create org token": (
+        "manage",
+        201,
+        lambda w: ("POST", "/orgs/uni/tokens", {"json": {"scopes": ["read"]}}),
+    ),
+    "add member": (
+        "manage",
+        201,
+        lambda w: (
+            "POST",
+            "/orgs/uni/members",
+            {"json": {"email": "other-owner@example.org", "role": "viewer"}},
+        ),
+    ),
+    "VC-API issue as uni": (
+        "issue",
+        201,
+        lambda w: (
+            "POST",
+            "/issuers/uni/credentials/issue",
+            {
+                "json": {
+                    "credential": {
+                        "@context": ["https://www.w3.org/ns/credentials/v2"],
+                        "type": ["VerifiableCredential"],
+                        "credentialSubject": {"id": "did:example:alice"},
+                    }
+                }
+            },
+        ),
+    ),
+}
+
+
+def expected_status(action: str, success: int, role: str) -> int:
+    if role == "anonymous":
+        return 401
+    return success if role in ALLOWED[action] else 403
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("endpoint", sorted(ENDPOINTS))
+def test_role_matrix_gives_exact_outcome(world: World, endpoint: str, role: str) -> None:
+    action, success, call = ENDPOINTS[endpoint]
+    method, url, kwargs = call(world)
+    response = world.client.request(method, url, headers=world.auth(role), **kwargs)
+    want = expected_status(action, success, role)
+    assert response.status_code == want, response.text
+    if want >= 400:
+        body = response.json()
+        assert response.headers["content-type"] == "application/problem+json"
+        assert body["status"] == want
+        assert body["code"] == {401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED"}[want]
+        if want == 401:
+            assert response.headers["www-authenticate"].startswith("Bearer")
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/orgs/other/credentials/{credential}",
+        "/orgs/other/achievement-versions/{version}",
+        "/orgs/other/jobs/{job}",
+    ],
+)
+def test_resource_of_another_org_reads_as_not_found(world: World, path: str) -> None:
+    # other-owner names its own organisation but an id of "uni": 404, existence not told
+    url = path.format(credential=world.credential_id, version=world.published.id, job=world.job_id)
+    response = world.client.get(url, headers=world.auth("other-owner"))
+    assert response.status_code == 404
+    assert response.json()["code"] == "NOT_FOUND"
+
+
+def test_revoke_credential_of_another_org_refused(world: World) -> None:
+    response = world.client.post(
+        f"/orgs/other/credentials/{world.credential_id}/revoke", headers=world.auth("other-owner")
+    )
+    assert response.status_code == 404
+    got = world.client.get(
+        f"/orgs/uni/credentials/{world.credential_id}", headers=world.auth("owner")
+    )
+    assert got.json()["revokedAt"] is None
+
+
+def test_issue_from_version_of_another_org_refused(world: World) -> None:
+    response = world.client.post(
+        "/orgs/other/credentials",
+        headers=world.auth("other-owner"),
+        json={"achievement_version_id": world.published.id, "email": "x@example.org"},
+    )
+    assert response.status_code == 404
