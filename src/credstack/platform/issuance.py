@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import orjson
+
 from credstack.crypto.keys import KeyPair
 from credstack.errors import (
     Conflict,
@@ -34,6 +36,7 @@ from credstack.models.ob import IdentityObject
 from credstack.platform.achievements import render_achievement
 from credstack.platform.domain import AchievementVersion, IssuedCredential, Organisation
 from credstack.platform.keys import KeyCustody, signing_key
+from credstack.platform.notify import record_claim
 from credstack.platform.organisations import issuer_profile
 from credstack.platform.ports import UnitOfWork
 from credstack.platform.statuslists import (
@@ -136,10 +139,13 @@ def build_credential(
 
 def serialize(credential: dict[str, Any]) -> str:
     """The stored and served text of a signed credential."""
-    text = json.dumps(credential, ensure_ascii=False, separators=(",", ":"))
-    if len(text.encode()) > MAX_CREDENTIAL_BYTES:
+    try:
+        data = orjson.dumps(credential)
+    except (TypeError, orjson.JSONEncodeError) as exc:
+        raise InvalidInput(f"the credential cannot be written as JSON: {exc}") from None
+    if len(data) > MAX_CREDENTIAL_BYTES:
         raise InvalidInput(f"a credential may be at most {MAX_CREDENTIAL_BYTES} bytes")
-    return text
+    return data.decode("utf-8")
 
 
 @dataclass(slots=True)
@@ -238,6 +244,19 @@ class Issuer:
             fresh.append(issued)
         if fresh:
             self.uow.credentials.add_many(fresh)
+        for position, request, _ in todo:  # e-mail recipients get a claim link
+            done = results[position]
+            if request.email is not None and isinstance(done, IssuedCredential):
+                name = self._achievement(version)["name"]
+                record_claim(
+                    self.uow,
+                    done,
+                    request.email,
+                    self.base_url,
+                    at,
+                    achievement=name,
+                    issuer=self.organisation.name,
+                )
         for position, first in repeats.items():
             results[position] = results[first]
         return [results[position] for position in range(len(requests))]
