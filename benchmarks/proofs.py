@@ -152,7 +152,7 @@ def schema_figures(doc: dict[str, Any], seconds: float) -> tuple[float, float | 
     """Microseconds per OB schema validation: credstack's compiled validator and `jsonschema`."""
     ours = 1e6 / rate(lambda: validate_credential(doc), seconds)
     try:
-        import jsonschema  # type: ignore[import-untyped]  # dev dependency, reference only
+        import jsonschema  # dev dependency, reference only
     except ImportError:
         return ours, None
     schema = json.loads(

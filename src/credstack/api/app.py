@@ -28,12 +28,16 @@ from credstack.api import problems
 from credstack.api.context import AppContext, Database, inline_runner, thread_runner
 from credstack.api.limits import BodyLimitMiddleware, Limits
 from credstack.api.routes_accounts import router as accounts_router
+from credstack.api.routes_claims import install_mail_delivery
+from credstack.api.routes_claims import router as claims_router
+from credstack.api.routes_ob import router as ob_router
 from credstack.api.routes_orgs import router as orgs_router
 from credstack.api.routes_public import router as public_router
 from credstack.api.routes_vcapi import router as vcapi_router
 from credstack.errors import ConfigurationError
 from credstack.platform.accounts import default_hasher
 from credstack.platform.keys import KeyCustody
+from credstack.platform.notify import Mailer
 
 __all__ = ["Limits", "create_app"]
 
@@ -87,12 +91,14 @@ def create_app(
     limits: Limits | None = None,
     run_jobs_inline: bool = False,
     password_hasher: PasswordHasher | None = None,
+    mailer: Mailer | None = None,
 ) -> FastAPI:
     """The HTTP API over ``database``.
 
     ``base_url`` is the public https origin (its host names the did:web DIDs); ``clock``
     gives every request's time.  ``run_jobs_inline`` runs bulk jobs before the upload request
-    returns (for tests) instead of in a background thread.
+    returns (for tests) instead of in a background thread.  With a ``mailer``, the mail
+    outbox (claim links) is delivered after every successful state-changing request.
     """
     if not base_url.startswith(("https://", "http://")):
         raise ConfigurationError(f"base_url {base_url!r} must be an http(s) URL")
@@ -115,7 +121,10 @@ def create_app(
     )
     problems.install(app)
     app.add_middleware(BodyLimitMiddleware, limits=limits)
-    for router in (public_router, accounts_router, vcapi_router, orgs_router):
+    for router in (public_router, accounts_router, vcapi_router, orgs_router, claims_router):
         app.include_router(router)
+    app.include_router(ob_router)
+    if mailer is not None:
+        install_mail_delivery(app, mailer)
     _install_docs(app)
     return app

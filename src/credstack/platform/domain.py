@@ -200,3 +200,31 @@ class Page:
 
     items: list[Any] = field(default_factory=list)
     total: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """A single-use link that lets the e-mail recipient of a credential bind it to a DID."""
+
+    token_hash: str  # SHA-256 hex of the secret token; the token itself is only mailed
+    credential_id: str  # the credential issued to the e-mail address
+    created_at: datetime
+    expires_at: datetime
+    used_at: datetime | None = None
+    claimed_credential_id: str | None = None  # the re-issue bound to the learner's DID
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxMessage:
+    """An e-mail written in the transaction that caused it, sent after that commits."""
+
+    id: str
+    recipient: str
+    subject: str
+    text: str  # plain-text body (cleared once sent: it may hold a claim link)
+    html: str  # HTML body (same)
+    created_at: datetime
+    attempts: int = 0
+    last_error: str | None = None
+    last_attempt_at: datetime | None = None
+    sent_at: datetime | None = None

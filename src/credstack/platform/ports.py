@@ -21,12 +21,14 @@ from credstack.platform.domain import (
     AchievementVersion,
     ApiToken,
     Challenge,
+    Claim,
     Endorsement,
     IssuanceJob,
     IssuedCredential,
     JobRow,
     Membership,
     Organisation,
+    OutboxMessage,
     SigningKey,
     StatusList,
     User,
@@ -136,6 +138,24 @@ class ChallengeRepository(Protocol):
         ...
 
 
+class ClaimRepository(Protocol):
+    def add(self, claim: Claim) -> None: ...
+    def get(self, token_hash: str) -> Claim | None: ...
+    def consume(self, token_hash: str, at: datetime, claimed_credential_id: str) -> Claim | None:
+        """Mark the claim used by ``claimed_credential_id`` and return it, or ``None`` if
+        unknown, expired or used already (atomic: a claim is consumed once)."""
+        ...
+
+
+class OutboxRepository(Protocol):
+    def add(self, message: OutboxMessage) -> None: ...
+    def get(self, message_id: str) -> OutboxMessage | None: ...
+    def update(self, message: OutboxMessage) -> None: ...
+    def pending(self, *, limit: int, max_attempts: int) -> list[OutboxMessage]:
+        """Unsent messages tried fewer than ``max_attempts`` times, oldest first."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One transaction over every repository."""
 
@@ -149,6 +169,8 @@ class UnitOfWork(Protocol):
     tokens: TokenRepository
     endorsements: EndorsementRepository
     challenges: ChallengeRepository
+    claims: ClaimRepository
+    outbox: OutboxRepository
 
     def commit(self) -> None: ...
     def rollback(self) -> None: ...

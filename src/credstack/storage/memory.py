@@ -24,12 +24,14 @@ from credstack.platform.domain import (
     AchievementVersion,
     ApiToken,
     Challenge,
+    Claim,
     Endorsement,
     IssuanceJob,
     IssuedCredential,
     JobRow,
     Membership,
     Organisation,
+    OutboxMessage,
     RowStatus,
     SigningKey,
     StatusList,
@@ -38,11 +40,13 @@ from credstack.platform.domain import (
 from credstack.platform.ports import (
     AchievementRepository,
     ChallengeRepository,
+    ClaimRepository,
     CredentialRepository,
     EndorsementRepository,
     JobRepository,
     KeyRepository,
     OrganisationRepository,
+    OutboxRepository,
     StatusListRepository,
     TokenRepository,
     UserRepository,
@@ -95,6 +99,7 @@ _REFERENCES: dict[str, list[tuple[str, str]]] = {
     "memberships": [("user_id", "users"), ("organisation_id", "organisations")],
     "tokens": [("user_id", "users"), ("organisation_id", "organisations")],
     "endorsements": [("endorser_organisation_id", "organisations")],
+    "claims": [("credential_id", "credentials"), ("claimed_credential_id", "credentials")],
 }
 
 _TABLES = (
@@ -110,10 +115,12 @@ _TABLES = (
     "tokens",
     "endorsements",
     "challenges",
+    "claims",
+    "outbox",
 )
 
 # Tables whose records a concurrent commit must not silently overwrite.
-_GUARDED = frozenset({"status_lists", "challenges"})
+_GUARDED = frozenset({"status_lists", "challenges", "claims", "outbox"})
 
 
 class _State:
@@ -561,6 +568,50 @@ class MemoryChallengeRepository(_Repo):
         return used
 
 
+class MemoryClaimRepository(_Repo):
+    def add(self, claim: Claim) -> None:
+        self._insert("claims", claim.token_hash, claim)
+
+    def get(self, token_hash: str) -> Claim | None:
+        result: Claim | None = self._get("claims", token_hash)
+        return result
+
+    def consume(self, token_hash: str, at: datetime, claimed_credential_id: str) -> Claim | None:
+        """Mark the claim used at ``at``; ``None`` if unknown, used, or expired
+        (``at >= expires_at``)."""
+        at = utc(at, "at")
+        current: Claim | None = self._rows("claims").get(token_hash)
+        if current is None or current.used_at is not None or at >= current.expires_at:
+            return None
+        used = dataclasses.replace(current, used_at=at, claimed_credential_id=claimed_credential_id)
+        self._state.check("claims", token_hash, used)
+        self._uow._write("claims", token_hash, used)
+        return _out(used)
+
+
+class MemoryOutboxRepository(_Repo):
+    def add(self, message: OutboxMessage) -> None:
+        self._insert("outbox", message.id, message)
+
+    def get(self, message_id: str) -> OutboxMessage | None:
+        result: OutboxMessage | None = self._get("outbox", message_id)
+        return result
+
+    def update(self, message: OutboxMessage) -> None:
+        self._replace("outbox", message.id, message)
+
+    def pending(self, *, limit: int, max_attempts: int) -> list[OutboxMessage]:
+        """Unsent messages tried fewer than ``max_attempts`` times, oldest first."""
+        check_limit(limit)
+        rows: list[OutboxMessage] = [
+            m
+            for m in self._rows("outbox").values()
+            if m.sent_at is None and m.attempts < max_attempts
+        ]
+        rows.sort(key=lambda m: (m.created_at, m.id))
+        return [_out(m) for m in rows[:limit]]
+
+
 class MemoryUnitOfWork:
     """One transaction over every repository, against a :class:`MemoryDatabase`.
 
@@ -580,6 +631,8 @@ class MemoryUnitOfWork:
         self.tokens: TokenRepository = MemoryTokenRepository(self)
         self.endorsements: EndorsementRepository = MemoryEndorsementRepository(self)
         self.challenges: ChallengeRepository = MemoryChallengeRepository(self)
+        self.claims: ClaimRepository = MemoryClaimRepository(self)
+        self.outbox: OutboxRepository = MemoryOutboxRepository(self)
 
     def _begin(self) -> None:
         with self._database._lock:

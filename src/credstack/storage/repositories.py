@@ -33,6 +33,7 @@ from credstack.platform.domain import (
     AchievementVersion,
     ApiToken,
     Challenge,
+    Claim,
     Endorsement,
     IssuanceJob,
     IssuedCredential,
@@ -41,6 +42,7 @@ from credstack.platform.domain import (
     KeyStatus,
     Membership,
     Organisation,
+    OutboxMessage,
     Role,
     RowStatus,
     SigningKey,
@@ -55,12 +57,14 @@ from credstack.storage.rows import (
     AchievementVersionRow,
     ApiTokenRow,
     ChallengeRow,
+    ClaimRow,
     EndorsementRow,
     IssuanceJobRow,
     IssuedCredentialRow,
     JobRowRow,
     MembershipRow,
     OrganisationRow,
+    OutboxMessageRow,
     SigningKeyRow,
     StatusListRow,
     UserRow,
@@ -69,11 +73,13 @@ from credstack.storage.rows import (
 __all__ = [
     "SqlAchievementRepository",
     "SqlChallengeRepository",
+    "SqlClaimRepository",
     "SqlCredentialRepository",
     "SqlEndorsementRepository",
     "SqlJobRepository",
     "SqlKeyRepository",
     "SqlOrganisationRepository",
+    "SqlOutboxRepository",
     "SqlStatusListRepository",
     "SqlTokenRepository",
     "SqlUserRepository",
@@ -618,3 +624,51 @@ class SqlChallengeRepository(_SqlRepo):
         if row is None:  # pragma: no cover - the row was just updated
             return None
         return _record(Challenge, row)
+
+
+# claims and the mail outbox ----------------------------------------------------------------
+
+
+class SqlClaimRepository(_SqlRepo):
+    def add(self, claim: Claim) -> None:
+        self._insert(ClaimRow, [_values(claim)])
+
+    def get(self, token_hash: str) -> Claim | None:
+        row = self._first(select(ClaimRow).where(ClaimRow.token_hash == token_hash))
+        return None if row is None else _record(Claim, row)
+
+    def consume(self, token_hash: str, at: datetime, claimed_credential_id: str) -> Claim | None:
+        """Mark the claim used at ``at`` with one conditional UPDATE (atomic); ``None`` if
+        unknown, used, or expired (``at >= expires_at``)."""
+        at = utc(at, "at")
+        c = ClaimRow
+        changed = self._update(
+            c,
+            and_(c.token_hash == token_hash, c.used_at.is_(None), c.expires_at > at),
+            {"used_at": at, "claimed_credential_id": claimed_credential_id},
+        )
+        return None if changed == 0 else self.get(token_hash)
+
+
+class SqlOutboxRepository(_SqlRepo):
+    def add(self, message: OutboxMessage) -> None:
+        self._insert(OutboxMessageRow, [_values(message)])
+
+    def get(self, message_id: str) -> OutboxMessage | None:
+        row = self._first(select(OutboxMessageRow).where(OutboxMessageRow.id == message_id))
+        return None if row is None else _record(OutboxMessage, row)
+
+    def update(self, message: OutboxMessage) -> None:
+        self._update_by_id(OutboxMessageRow, OutboxMessageRow.id, _values(message))
+
+    def pending(self, *, limit: int, max_attempts: int) -> list[OutboxMessage]:
+        """Unsent messages tried fewer than ``max_attempts`` times, oldest first."""
+        check_limit(limit)
+        m = OutboxMessageRow
+        rows = self._scalars(
+            select(m)
+            .where(m.sent_at.is_(None), m.attempts < max_attempts)
+            .order_by(m.created_at, m.id)
+            .limit(limit)
+        )
+        return [_record(OutboxMessage, r) for r in rows]

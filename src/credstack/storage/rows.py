@@ -183,3 +183,30 @@ class ChallengeRow(Base):
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
+
+
+class ClaimRow(Base):
+    __tablename__ = "claims"
+
+    token_hash: Mapped[str] = mapped_column(String, primary_key=True)
+    credential_id: Mapped[str] = mapped_column(ForeignKey("issued_credentials.id"), index=True)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    claimed_credential_id: Mapped[str | None] = mapped_column(ForeignKey("issued_credentials.id"))
+
+
+class OutboxMessageRow(Base):
+    __tablename__ = "mail_outbox"
+    __table_args__ = (Index("ix_mail_outbox_sent_created", "sent_at", "created_at"),)
+
+    id: Mapped[str] = mapped_column(String, primary_key=True)
+    recipient: Mapped[str] = mapped_column(Text)
+    subject: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text)
+    html: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    attempts: Mapped[int]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_attempt_at: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]

@@ -27,11 +27,13 @@ from credstack.errors import ConfigurationError, CredstackError
 from credstack.platform.ports import (
     AchievementRepository,
     ChallengeRepository,
+    ClaimRepository,
     CredentialRepository,
     EndorsementRepository,
     JobRepository,
     KeyRepository,
     OrganisationRepository,
+    OutboxRepository,
     StatusListRepository,
     TokenRepository,
     UserRepository,
@@ -40,11 +42,13 @@ from credstack.storage._translate import translate, translated
 from credstack.storage.repositories import (
     SqlAchievementRepository,
     SqlChallengeRepository,
+    SqlClaimRepository,
     SqlCredentialRepository,
     SqlEndorsementRepository,
     SqlJobRepository,
     SqlKeyRepository,
     SqlOrganisationRepository,
+    SqlOutboxRepository,
     SqlStatusListRepository,
     SqlTokenRepository,
     SqlUserRepository,
@@ -147,6 +151,8 @@ class SqlUnitOfWork:
         self.tokens: TokenRepository = SqlTokenRepository(session, self)
         self.endorsements: EndorsementRepository = SqlEndorsementRepository(session, self)
         self.challenges: ChallengeRepository = SqlChallengeRepository(session, self)
+        self.claims: ClaimRepository = SqlClaimRepository(session, self)
+        self.outbox: OutboxRepository = SqlOutboxRepository(session, self)
 
     def commit(self) -> None:
         """Commit, or roll back everything and raise (Conflict, Unavailable, …)."""
