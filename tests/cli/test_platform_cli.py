@@ -108,6 +108,8 @@ def test_bulk_killed_midway_then_resumed_issues_each_row_once(
             version,
             "--file",
             str(upload),
+            "--batch-size",
+            "200",
         ],
         env=env,
         capture_output=True,

@@ -188,7 +188,7 @@ def _fault_hook() -> Callable[[int], None] | None:
     return hook
 
 
-def _run_job(ctx: _Context, org: Organisation, job_id: str) -> IssuanceJob:
+def _run_job(ctx: _Context, org: Organisation, job_id: str, batch_size: int) -> IssuanceJob:
     job = run_job(
         ctx.unit_of_work,
         ctx.custody,
@@ -198,6 +198,7 @@ def _run_job(ctx: _Context, org: Organisation, job_id: str) -> IssuanceJob:
         clock=_now,
         on_progress=_progress if sys.stderr.isatty() else None,
         before_commit=_fault_hook(),
+        batch_size=batch_size,
     )
     if sys.stderr.isatty():
         sys.stderr.write("\n")
@@ -249,7 +250,7 @@ def _issue_bulk(args: argparse.Namespace) -> int:
         _emit({**_job_view(job), "errors": invalid})
         return 1 if invalid else 0
     sys.stderr.write(f"job {job.id}: {job.total} rows ({job.invalid} invalid)\n")
-    _emit(_job_view(_run_job(ctx, org, job.id)))
+    _emit(_job_view(_run_job(ctx, org, job.id, args.batch_size)))
     return 0
 
 
@@ -269,7 +270,7 @@ def _cmd_jobs(args: argparse.Namespace) -> int:
         org = ctx.organisation(uow, args.org)
         get_job(uow, org, args.job_id)
         uow.rollback()
-        _emit(_job_view(_run_job(ctx, org, args.job_id)))
+        _emit(_job_view(_run_job(ctx, org, args.job_id, args.batch_size)))
         return 0
 
     def action(ctx: _Context, uow: UnitOfWork) -> Any:
@@ -338,6 +339,9 @@ def register(sub: Any, parser_class: type[argparse.ArgumentParser]) -> None:
     issue.add_argument("--file", help="bulk upload (docs/bulk-format.md)")
     issue.add_argument("--kind", choices=["csv", "jsonl"])
     issue.add_argument("--dry-run", action="store_true", help="validate every row, issue nothing")
+    issue.add_argument(
+        "--batch-size", type=int, default=1000, help="rows per transaction (default 1000)"
+    )
     issue.set_defaults(func=_cmd_issue)
 
     rev = add("revoke", "revoke a credential (its status list bit is set)")
@@ -358,4 +362,5 @@ def register(sub: Any, parser_class: type[argparse.ArgumentParser]) -> None:
         j = add(name, text, jobs_sub)
         j.add_argument("--org", required=True)
         j.add_argument("job_id")
+        j.add_argument("--batch-size", type=int, default=1000, help="rows per transaction")
         j.set_defaults(func=_cmd_jobs)

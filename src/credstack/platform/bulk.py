@@ -128,7 +128,7 @@ def run_job(
     *,
     base_url: str,
     clock: Callable[[], datetime],
-    batch_size: int = 200,
+    batch_size: int = 1000,
     on_progress: Callable[[IssuanceJob], None] | None = None,
     before_commit: Callable[[int], None] | None = None,
 ) -> IssuanceJob:

@@ -36,7 +36,7 @@ from credstack.models.ob import IdentityObject
 from credstack.platform.achievements import render_achievement
 from credstack.platform.domain import AchievementVersion, IssuedCredential, Organisation
 from credstack.platform.keys import KeyCustody, signing_key
-from credstack.platform.notify import record_claim
+from credstack.platform.notify import record_claims
 from credstack.platform.organisations import issuer_profile
 from credstack.platform.ports import UnitOfWork
 from credstack.platform.statuslists import (
@@ -244,19 +244,20 @@ class Issuer:
             fresh.append(issued)
         if fresh:
             self.uow.credentials.add_many(fresh)
-        for position, request, _ in todo:  # e-mail recipients get a claim link
-            done = results[position]
-            if request.email is not None and isinstance(done, IssuedCredential):
-                name = self._achievement(version)["name"]
-                record_claim(
-                    self.uow,
-                    done,
-                    request.email,
-                    self.base_url,
-                    at,
-                    achievement=name,
-                    issuer=self.organisation.name,
-                )
+        mailed = [  # e-mail recipients get a claim link
+            (done, request.email)
+            for position, request, _ in todo
+            if request.email is not None and isinstance(done := results[position], IssuedCredential)
+        ]
+        if mailed:
+            record_claims(
+                self.uow,
+                mailed,
+                self.base_url,
+                at,
+                achievement=self._achievement(version)["name"],
+                issuer=self.organisation.name,
+            )
         for position, first in repeats.items():
             results[position] = results[first]
         return [results[position] for position in range(len(requests))]

@@ -16,7 +16,7 @@ import secrets
 import smtplib
 import ssl
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -140,27 +140,50 @@ def record_claim(
     """Create the claim of a credential issued to ``email`` and queue its e-mail, in ``uow``.
     Returns the claim token (it is stored only hashed, and mailed).  ``achievement`` and
     ``issuer`` (names) are read from the credential when not given."""
-    token = secrets.token_urlsafe(32)
-    uow.claims.add(
-        Claim(
-            token_hash=hash_token(token),
-            credential_id=issued.id,
-            created_at=at,
-            expires_at=at + CLAIM_LIFETIME,
-        )
-    )
     if achievement is None or issuer is None:
         achievement, issuer = _summary(issued)
-    uow.outbox.add(
-        claim_message(
-            recipient=email,
-            achievement=achievement,
-            issuer=issuer,
-            link=claim_url(base_url, token),
-            at=at,
+    return record_claims(
+        uow, [(issued, email)], base_url, at, achievement=achievement, issuer=issuer
+    )[0]
+
+
+def record_claims(
+    uow: UnitOfWork,
+    issued: Sequence[tuple[IssuedCredential, str]],
+    base_url: str,
+    at: datetime,
+    *,
+    achievement: str,
+    issuer: str,
+) -> list[str]:
+    """:func:`record_claim` for a batch of (credential, e-mail) of one achievement and issuer,
+    written with one insert per table."""
+    tokens: list[str] = []
+    claims: list[Claim] = []
+    messages: list[OutboxMessage] = []
+    for credential, email in issued:
+        token = secrets.token_urlsafe(32)
+        tokens.append(token)
+        claims.append(
+            Claim(
+                token_hash=hash_token(token),
+                credential_id=credential.id,
+                created_at=at,
+                expires_at=at + CLAIM_LIFETIME,
+            )
         )
-    )
-    return token
+        messages.append(
+            claim_message(
+                recipient=email,
+                achievement=achievement,
+                issuer=issuer,
+                link=claim_url(base_url, token),
+                at=at,
+            )
+        )
+    uow.claims.add_many(claims)
+    uow.outbox.add_many(messages)
+    return tokens
 
 
 @dataclass(frozen=True, slots=True)

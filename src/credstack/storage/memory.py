@@ -572,6 +572,9 @@ class MemoryClaimRepository(_Repo):
     def add(self, claim: Claim) -> None:
         self._insert("claims", claim.token_hash, claim)
 
+    def add_many(self, claims: Sequence[Claim]) -> None:
+        self._insert_many("claims", [(c.token_hash, c) for c in claims])
+
     def get(self, token_hash: str) -> Claim | None:
         result: Claim | None = self._get("claims", token_hash)
         return result
@@ -592,6 +595,9 @@ class MemoryClaimRepository(_Repo):
 class MemoryOutboxRepository(_Repo):
     def add(self, message: OutboxMessage) -> None:
         self._insert("outbox", message.id, message)
+
+    def add_many(self, messages: Sequence[OutboxMessage]) -> None:
+        self._insert_many("outbox", [(m.id, m) for m in messages])
 
     def get(self, message_id: str) -> OutboxMessage | None:
         result: OutboxMessage | None = self._get("outbox", message_id)

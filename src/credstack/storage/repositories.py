@@ -633,6 +633,10 @@ class SqlClaimRepository(_SqlRepo):
     def add(self, claim: Claim) -> None:
         self._insert(ClaimRow, [_values(claim)])
 
+    def add_many(self, claims: Sequence[Claim]) -> None:
+        if claims:
+            self._insert(ClaimRow, [_values(c) for c in claims])
+
     def get(self, token_hash: str) -> Claim | None:
         row = self._first(select(ClaimRow).where(ClaimRow.token_hash == token_hash))
         return None if row is None else _record(Claim, row)
@@ -653,6 +657,10 @@ class SqlClaimRepository(_SqlRepo):
 class SqlOutboxRepository(_SqlRepo):
     def add(self, message: OutboxMessage) -> None:
         self._insert(OutboxMessageRow, [_values(message)])
+
+    def add_many(self, messages: Sequence[OutboxMessage]) -> None:
+        if messages:
+            self._insert(OutboxMessageRow, [_values(m) for m in messages])
 
     def get(self, message_id: str) -> OutboxMessage | None:
         row = self._first(select(OutboxMessageRow).where(OutboxMessageRow.id == message_id))
