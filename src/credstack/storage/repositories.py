@@ -144,10 +144,15 @@ class _SqlRepo:
             self._session.execute(insert(row), list(values))
 
     def _update(self, row: type[Base], where: Any, values: Mapping[str, Any]) -> int:
-        """Run one UPDATE inside a savepoint; the number of rows it changed."""
+        """Run one UPDATE inside a savepoint; the number of rows it changed.
+
+        Primary-key columns are never written: setting a key, even to its own value, makes
+        SQLite check every referencing row (a full scan of unindexed child tables)."""
+        keys = {column.key for column in cast(Table, row.__table__).primary_key.columns}
+        changes = {k: v for k, v in values.items() if k not in keys}
         with translated(), self._session.begin_nested():
             result = self._session.execute(
-                update(row).where(where).values(**values),
+                update(row).where(where).values(**changes),
                 execution_options={"synchronize_session": False},
             )
             return cast(CursorResult[Any], result).rowcount
