@@ -16,15 +16,19 @@ from typing import Any, TypeVar, cast
 from sqlalchemy import (
     CursorResult,
     Select,
+    String,
     Table,
     and_,
+    any_,
     bindparam,
     func,
     insert,
+    literal,
     or_,
     select,
     update,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from credstack.errors import Conflict, NotFound
@@ -325,13 +329,18 @@ class SqlCredentialRepository(_SqlRepo):
     ) -> dict[str, IssuedCredential]:
         out: dict[str, IssuedCredential] = {}
         wanted = sorted(set(keys))
-        for start in range(0, len(wanted), 500):  # bounded IN lists
-            rows = self._scalars(
-                select(IssuedCredentialRow).where(
-                    IssuedCredentialRow.organisation_id == organisation_id,
-                    IssuedCredentialRow.idempotency_key.in_(wanted[start : start + 500]),
-                )
-            )
+        if not wanted:
+            return out
+        c = IssuedCredentialRow
+        if self._session.get_bind().dialect.name == "postgresql":
+            # one array parameter: a 500-element IN list costs PostgreSQL ~60 ms to plan
+            chunks = [c.idempotency_key == any_(literal(wanted, ARRAY(String)))]
+        else:
+            chunks = [
+                c.idempotency_key.in_(wanted[i : i + 500]) for i in range(0, len(wanted), 500)
+            ]
+        for condition in chunks:
+            rows = self._scalars(select(c).where(c.organisation_id == organisation_id, condition))
             for row in rows:
                 credential = _credential(row)
                 out[str(credential.idempotency_key)] = credential
