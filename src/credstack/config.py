@@ -7,6 +7,8 @@
 * ``CREDSTACK_KEK``: key-encryption keys ``id:base64,…`` (the first one seals); default a key
   generated once into ``<data dir>/kek`` with mode 0600.
 * ``CREDSTACK_DATA_DIR``: where the default database and key file live; default ``./.credstack``.
+* ``CREDSTACK_SMTP_URL``: where learner e-mail goes, ``smtp://[user:password@]host[:port]
+  ?from=badges@example.org[&starttls=0]``; default none (mail stays queued in the outbox).
 """
 
 from __future__ import annotations
@@ -14,10 +16,11 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from credstack.errors import ConfigurationError
 from credstack.platform.keys import KeyEncryptionKeys
+from credstack.platform.notify import SmtpMailer
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +29,7 @@ class Settings:
     base_url: str
     keks: KeyEncryptionKeys
     data_dir: Path
+    smtp: SmtpMailer | None = None
 
     @property
     def host(self) -> str:
@@ -70,4 +74,28 @@ def load_settings(
         if url.startswith("sqlite:///"):
             data_dir.mkdir(parents=True, exist_ok=True)
         keks = _load_or_create_kek(data_dir / "kek")
-    return Settings(database_url=url, base_url=base, keks=keks, data_dir=data_dir)
+    smtp = parse_smtp_url(env["CREDSTACK_SMTP_URL"]) if env.get("CREDSTACK_SMTP_URL") else None
+    return Settings(database_url=url, base_url=base, keks=keks, data_dir=data_dir, smtp=smtp)
+
+
+def parse_smtp_url(url: str) -> SmtpMailer:
+    """``smtp://[user:password@]host[:port]?from=sender[&starttls=0]`` as a mailer."""
+    parts = urlsplit(url)
+    query = parse_qs(parts.query)
+    sender = (query.get("from") or [""])[0]
+    if parts.scheme != "smtp" or not parts.hostname or "@" not in sender:
+        raise ConfigurationError(
+            "CREDSTACK_SMTP_URL must look like smtp://host:587?from=badges@example.org"
+        )
+    try:
+        port = parts.port or 587
+    except ValueError:
+        raise ConfigurationError("CREDSTACK_SMTP_URL has an invalid port") from None
+    return SmtpMailer(
+        host=parts.hostname,
+        port=port,
+        sender=sender,
+        starttls=(query.get("starttls") or ["1"])[0] not in ("0", "false", "no"),
+        username=unquote(parts.username) if parts.username else None,
+        password=unquote(parts.password) if parts.password else None,
+    )

@@ -130,3 +130,36 @@ def test_bulk_killed_midway_then_resumed_issues_each_row_once(
         "select count(*), count(distinct idempotency_key) from issued_credentials"
     ).fetchone()
     assert (count, distinct) == (450, 450)
+
+
+def test_bulk_issue_mails_claim_links_over_smtp(
+    deployment: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.platform.test_claims_endorsements import SmtpSink, body_text
+
+    sink = SmtpSink()
+    sink.start()
+    try:
+        monkeypatch.setenv(
+            "CREDSTACK_SMTP_URL", f"smtp://127.0.0.1:{sink.port}?from=badges@uni.example&starttls=0"
+        )
+        version = _setup(capsys, deployment)
+        upload = deployment / "rows.csv"
+        upload.write_text("idempotency_key,email,did\nr1,ana@example.org,\nr2,,did:example:bea\n")
+        done = _json(
+            capsys, ["issue", "--org", "uni", "--achievement", version, "--file", str(upload)]
+        )
+        assert done["issued"] == 2
+    finally:
+        sink.stop()
+    assert [m["To"] for m in sink.messages] == ["ana@example.org"]  # the DID-only row gets no mail
+    assert sink.messages[0]["From"] == "badges@uni.example"
+    assert "/claim/" in body_text(sink.messages[0])
+
+
+def test_bad_smtp_url_is_a_configuration_error(
+    deployment: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CREDSTACK_SMTP_URL", "http://mail.example")
+    assert main(["org", "list"]) == 2
+    assert "CREDSTACK_SMTP_URL" in capsys.readouterr().err

@@ -25,6 +25,7 @@ from credstack.platform.bulkfile import parse_bulk
 from credstack.platform.domain import IssuanceJob, Organisation, RowStatus
 from credstack.platform.issuance import Issuer, IssueRequest, revoke
 from credstack.platform.keys import KeyCustody, rotate_key
+from credstack.platform.notify import deliver_outbox
 from credstack.platform.organisations import create_organisation
 from credstack.platform.ports import UnitOfWork
 
@@ -69,6 +70,8 @@ def _run(args: argparse.Namespace, action: Callable[[_Context, UnitOfWork], Any]
     except BaseException:
         uow.rollback()
         raise
+    if context.settings.smtp is not None:  # claim e-mails of what was just committed
+        deliver_outbox(context.settings.smtp, context.unit_of_work, clock=_now)
     if result is not None:
         _emit(result)
     return 0
@@ -202,6 +205,9 @@ def _run_job(ctx: _Context, org: Organisation, job_id: str, batch_size: int) -> 
     )
     if sys.stderr.isatty():
         sys.stderr.write("\n")
+    if ctx.settings.smtp is not None:  # claim e-mails, now that the credentials are committed
+        sent = deliver_outbox(ctx.settings.smtp, ctx.unit_of_work, clock=_now, limit=job.total)
+        sys.stderr.write(f"e-mail: {sent.sent} sent, {sent.failed} to retry\n")
     return job
 
 

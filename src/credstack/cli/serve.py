@@ -220,7 +220,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
         sys.stderr.write(
             f"TLS: local CA at {ca} (curl --cacert {ca} {base_url}/orgs/.../did.json)\n"
         )
-    app = create_app(database=database, custody=custody, base_url=settings.base_url, clock=_now)
+    app = create_app(
+        database=database,
+        custody=custody,
+        base_url=settings.base_url,
+        clock=_now,
+        mailer=settings.smtp,
+    )
     sys.stderr.write(f"credstack serving {settings.base_url} (database {settings.database_url})\n")
     uvicorn.run(
         app,
