@@ -118,6 +118,7 @@ def create_app(
         limits=limits,
         hasher=password_hasher or default_hasher(),
         run_job=inline_runner if run_jobs_inline else thread_runner,
+        mailer=mailer,
     )
     problems.install(app)
     app.add_middleware(BodyLimitMiddleware, limits=limits)

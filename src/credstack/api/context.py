@@ -20,6 +20,7 @@ from credstack.errors import InvalidInput, NotFound, PermissionDenied, Unauthent
 from credstack.platform.accounts import Action, Principal, authenticate, authorise
 from credstack.platform.domain import Organisation
 from credstack.platform.keys import KeyCustody
+from credstack.platform.notify import Mailer
 from credstack.platform.ports import UnitOfWork
 
 log = logging.getLogger("credstack.api")
@@ -51,6 +52,7 @@ class AppContext:
     limits: Limits
     hasher: PasswordHasher
     run_job: JobRunner
+    mailer: Mailer | None = None
 
     @property
     def host(self) -> str:

@@ -21,6 +21,7 @@ from credstack.platform import accounts, achievements, bulk, bulkfile, issuance
 from credstack.platform.accounts import Action
 from credstack.platform.domain import JobStatus, RowStatus
 from credstack.platform.keys import rotate_key
+from credstack.platform.notify import deliver_all
 from credstack.platform.vcapi import is_placeholder
 
 log = logging.getLogger("credstack.api")
@@ -208,7 +209,7 @@ def revoke_credential(
 def _run_in_background(ctx: AppContext, organisation_id: str, job_id: str) -> None:
     """Run a job to the end; a failure is recorded on the job, never raised further."""
     try:
-        bulk.run_job(
+        done = bulk.run_job(
             ctx.database.unit_of_work,
             ctx.custody,
             organisation_id,
@@ -216,6 +217,8 @@ def _run_in_background(ctx: AppContext, organisation_id: str, job_id: str) -> No
             base_url=ctx.base_url,
             clock=ctx.clock,
         )
+        if ctx.mailer is not None:  # the job's claim e-mails, now that it has committed
+            deliver_all(ctx.mailer, ctx.database.unit_of_work, clock=ctx.clock, at_least=done.total)
     except Exception as exc:
         message = exc.message if isinstance(exc, CredstackError) else "internal error"
         log.error(

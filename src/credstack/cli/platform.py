@@ -25,7 +25,7 @@ from credstack.platform.bulkfile import parse_bulk
 from credstack.platform.domain import IssuanceJob, Organisation, RowStatus
 from credstack.platform.issuance import Issuer, IssueRequest, revoke
 from credstack.platform.keys import KeyCustody, rotate_key
-from credstack.platform.notify import deliver_outbox
+from credstack.platform.notify import deliver_all
 from credstack.platform.organisations import create_organisation
 from credstack.platform.ports import UnitOfWork
 
@@ -71,7 +71,7 @@ def _run(args: argparse.Namespace, action: Callable[[_Context, UnitOfWork], Any]
         uow.rollback()
         raise
     if context.settings.smtp is not None:  # claim e-mails of what was just committed
-        deliver_outbox(context.settings.smtp, context.unit_of_work, clock=_now)
+        deliver_all(context.settings.smtp, context.unit_of_work, clock=_now)
     if result is not None:
         _emit(result)
     return 0
@@ -206,7 +206,7 @@ def _run_job(ctx: _Context, org: Organisation, job_id: str, batch_size: int) -> 
     if sys.stderr.isatty():
         sys.stderr.write("\n")
     if ctx.settings.smtp is not None:  # claim e-mails, now that the credentials are committed
-        sent = deliver_outbox(ctx.settings.smtp, ctx.unit_of_work, clock=_now, limit=job.total)
+        sent = deliver_all(ctx.settings.smtp, ctx.unit_of_work, clock=_now, at_least=job.total)
         sys.stderr.write(f"e-mail: {sent.sent} sent, {sent.failed} to retry\n")
     return job
 

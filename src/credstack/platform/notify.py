@@ -234,3 +234,22 @@ def deliver_outbox(
             uow.rollback()
             raise
     return DeliveryReport(sent=sent, failed=failed)
+
+
+def deliver_all(
+    mailer: Mailer,
+    unit_of_work: Callable[[], UnitOfWork],
+    *,
+    clock: Callable[[], datetime],
+    at_least: int = 0,
+    batch: int = 500,
+) -> DeliveryReport:
+    """Deliver in batches until the outbox has nothing left to send now (failed messages stay
+    for a later retry); bounded so a failing server cannot keep it looping."""
+    sent = failed = 0
+    for _ in range(at_least // batch + 2):
+        report = deliver_outbox(mailer, unit_of_work, clock=clock, limit=batch)
+        sent, failed = sent + report.sent, failed + report.failed
+        if report.sent + report.failed < batch:
+            break
+    return DeliveryReport(sent, failed)
