@@ -195,7 +195,9 @@ def seed_demo(settings: Settings, database: Any, custody: KeyCustody) -> dict[st
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from credstack.api import routes_ob
     from credstack.api.app import create_app
+    from credstack.storage.oauth_sql import SqlOAuthStore
     from credstack.storage.session import SqlDatabase
 
     base_url = args.base_url or (f"https://{args.public_host or 'localhost'}:{args.port}")
@@ -227,6 +229,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         clock=_now,
         mailer=settings.smtp,
     )
+    routes_ob.configure(app, store=SqlOAuthStore(database))
     sys.stderr.write(f"credstack serving {settings.base_url} (database {settings.database_url})\n")
     uvicorn.run(
         app,

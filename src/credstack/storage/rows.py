@@ -210,3 +210,61 @@ class OutboxMessageRow(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     last_attempt_at: Mapped[datetime | None]
     sent_at: Mapped[datetime | None]
+
+
+# the Open Badges API's OAuth state (:mod:`credstack.platform.oauth`) ------------------------
+
+
+class OAuthClientRow(Base):
+    __tablename__ = "oauth_clients"
+
+    client_id: Mapped[str] = mapped_column(String, primary_key=True)
+    secret_hash: Mapped[str] = mapped_column(String)
+    metadata_json: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+
+
+class OAuthCodeRow(Base):
+    __tablename__ = "oauth_codes"
+
+    code_hash: Mapped[str] = mapped_column(String, primary_key=True)
+    client_id: Mapped[str] = mapped_column(String)
+    user_id: Mapped[str] = mapped_column(String)
+    redirect_uri: Mapped[str] = mapped_column(Text)
+    scopes_json: Mapped[str] = mapped_column(Text)
+    code_challenge: Mapped[str] = mapped_column(String)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    grant_id: Mapped[str] = mapped_column(String)
+    used_at: Mapped[datetime | None]
+
+
+class OAuthTokenRow(Base):
+    __tablename__ = "oauth_tokens"
+
+    token_hash: Mapped[str] = mapped_column(String, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    grant_id: Mapped[str] = mapped_column(String, index=True)
+    client_id: Mapped[str] = mapped_column(String)
+    user_id: Mapped[str] = mapped_column(String)
+    scopes_json: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+
+
+class LearnerCredentialRow(Base):
+    __tablename__ = "learner_credentials"
+
+    user_id: Mapped[str] = mapped_column(String, primary_key=True)
+    key: Mapped[str] = mapped_column(String, primary_key=True)
+    content: Mapped[str] = mapped_column(Text)
+    is_jws: Mapped[bool]
+    stored_at: Mapped[datetime]
+
+
+class LearnerProfileRow(Base):
+    __tablename__ = "learner_profiles"
+
+    user_id: Mapped[str] = mapped_column(String, primary_key=True)
+    profile_json: Mapped[str] = mapped_column(Text)
