@@ -41,7 +41,7 @@ from credstack._json import parse_json
 from credstack.api.context import AppContext, Ctx, get_context
 from credstack.api.ob30 import OB_SCOPES, SCOPE_PREFIX, openapi_document, service_description
 from credstack.api.problems import status_for
-from credstack.api.routes_vcapi import _verifier_inputs
+from credstack.api.routes_vcapi import verifier_inputs
 from credstack.errors import CredstackError, InvalidInput, PermissionDenied, Unauthenticated
 from credstack.platform.accounts import check_password
 from credstack.platform.domain import User, UserKind
@@ -611,7 +611,7 @@ async def upsert_credential(
             submitted = parsed
         else:
             raise InvalidInput("send application/json (a credential) or text/plain (a JWS)")
-        resolver, lists = _verifier_inputs(ctx, uow, submitted)
+        resolver, lists = verifier_inputs(ctx, uow, submitted)
     report = Verifier(resolver).verify(submitted, VerifyOptions(at=ctx.clock(), status_lists=lists))
     if not report.verified:
         failure = report.first_failure

@@ -107,7 +107,7 @@ def _status_urls(value: Any, found: set[str], depth: int = 0) -> None:
             _status_urls(item, found, depth + 1)
 
 
-def _verifier_inputs(
+def verifier_inputs(
     ctx: AppContext, uow: UnitOfWork, document: Any
 ) -> tuple[CompositeResolver, dict[str, dict[str, Any]]]:
     """A resolver knowing every organisation of this server (and did:key), and this server's
@@ -148,7 +148,7 @@ def _verified(report: VerificationReport) -> JSONResponse:
 )
 def verify(body: VerifyCredentialBody, ctx: Ctx) -> JSONResponse:
     with ctx.work() as uow:
-        resolver, lists = _verifier_inputs(ctx, uow, body.verifiableCredential)
+        resolver, lists = verifier_inputs(ctx, uow, body.verifiableCredential)
     options = VerifyOptions(at=ctx.clock(), status_lists=lists)
     return _verified(Verifier(resolver).verify(body.verifiableCredential, options))
 
@@ -188,7 +188,7 @@ def verify_presentation(body: VerifyPresentationBody, ctx: Ctx) -> JSONResponse:
     if presentation.get("proof") is None:
         raise InvalidInput("the presentation must be signed (proof purpose authentication)")
     with ctx.work() as uow:
-        resolver, lists = _verifier_inputs(ctx, uow, presentation)
+        resolver, lists = verifier_inputs(ctx, uow, presentation)
     verify_options = VerifyOptions(
         at=ctx.clock(), status_lists=lists, challenge=options.challenge, domain=options.domain
     )
