@@ -1,6 +1,8 @@
 """One bulk-issuance run in a fresh process (so its peak RSS is its own); used by issuance.py.
 
-Arguments: database URL, credential count, CSV upload path, design JSON.  Prints one JSON line.
+Arguments: database URL, credential count, CSV upload path, design JSON, signing worker
+processes (0 = sign in the storing process; "auto" or absent = the platform default).
+Prints one JSON line.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ AT = datetime(2026, 6, 1, tzinfo=UTC)
 
 def main() -> None:
     url, count, upload, design = sys.argv[1], int(sys.argv[2]), sys.argv[3], json.loads(sys.argv[4])
+    workers = int(sys.argv[5]) if len(sys.argv) > 5 and sys.argv[5] != "auto" else None
     db = SqlDatabase(url)
     db.migrate()
     custody = KeyCustody(KeyEncryptionKeys.generate())
@@ -47,7 +50,14 @@ def main() -> None:
         return db.unit_of_work()
 
     done = run_job(
-        unit_of_work, custody, org.id, job.id, base_url=BASE, clock=lambda: AT, batch_size=500
+        unit_of_work,
+        custody,
+        org.id,
+        job.id,
+        base_url=BASE,
+        clock=lambda: AT,
+        batch_size=500,
+        sign_workers=workers,
     )
     elapsed = time.perf_counter() - start
     if done.issued != count:
@@ -78,6 +88,8 @@ def main() -> None:
         add_proof(doc, key, created=AT)
     sign_rate = sample / (time.perf_counter() - t)
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    # the signing workers have exited (the job closed its pool): their peak is the children's
+    workers_rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print(
         json.dumps(
             {
@@ -86,6 +98,8 @@ def main() -> None:
                 "rate": count / elapsed,
                 "sign_rate": sign_rate,
                 "max_rss_mb": rss,
+                "worker_max_rss_mb": workers_rss,
+                "sign_workers": "auto" if workers is None else workers,
             }
         )
     )

@@ -305,3 +305,104 @@ def test_bulk_dry_run_issues_nothing(world: World) -> None:
             base_url=BASE,
             clock=lambda: AT,
         )
+
+
+def _job_credentials(world: World) -> list:  # type: ignore[type-arg]
+    uow = world.db.unit_of_work()
+    return uow.credentials.for_organisation(world.org.id, limit=100, offset=0)[0]
+
+
+def test_bulk_job_signed_in_worker_processes_verifies_and_matches_rows(world: World) -> None:
+    job = _job(world)
+    done = run_job(
+        world.db.unit_of_work,
+        world.custody,
+        world.org.id,
+        job.id,
+        base_url=BASE,
+        clock=lambda: AT,
+        batch_size=1,
+        sign_workers=1,
+    )
+    assert (done.status, done.issued, done.invalid) == (JobStatus.DONE, 3, 1)
+    uow = world.db.unit_of_work()
+    rows = {r.idempotency_key: r for r in uow.jobs.rows(job.id, status=RowStatus.ISSUED)}
+    credentials = _job_credentials(world)
+    assert {c.idempotency_key for c in credentials} == {"r1", "r2", "r4"}
+    lists = _status_lists(world)
+    for credential in credentials:
+        assert rows[credential.idempotency_key].credential_id == credential.id
+        report = Verifier(world.resolver()).verify(
+            credential.credential_json, VerifyOptions(at=NOW, status_lists=lists)
+        )
+        assert report.verified, report.render()
+    assert len({(c.status_list_id, c.status_index) for c in credentials}) == 3
+
+
+def test_pipelined_job_crash_before_commit_then_resume_issues_each_row_once(world: World) -> None:
+    job = _job(world)
+
+    class Crash(Exception):
+        pass
+
+    def crash_on_second_batch(rows: int, calls: list[int] = []) -> None:  # noqa: B006
+        calls.append(rows)
+        if len(calls) == 2:
+            raise Crash
+
+    with pytest.raises(Crash):
+        run_job(
+            world.db.unit_of_work,
+            world.custody,
+            world.org.id,
+            job.id,
+            base_url=BASE,
+            clock=lambda: AT,
+            batch_size=1,
+            sign_workers=1,
+            before_commit=crash_on_second_batch,
+        )
+    assert len(_job_credentials(world)) == 1  # the first batch only; the second rolled back
+    done = run_job(
+        world.db.unit_of_work,
+        world.custody,
+        world.org.id,
+        job.id,
+        base_url=BASE,
+        clock=lambda: AT,
+        batch_size=2,
+        sign_workers=1,
+    )
+    assert done.issued == 3
+    credentials = _job_credentials(world)
+    assert sorted(c.idempotency_key for c in credentials) == ["r1", "r2", "r4"]
+
+
+def test_dead_signing_worker_is_unavailable_not_a_crash(world: World) -> None:
+    import os
+    import signal
+
+    from credstack.errors import Unavailable
+    from credstack.platform.signing import ProcessSigner, SignTask
+
+    uow = world.db.unit_of_work()
+    key = signing_key(uow, world.custody, world.org)
+    signer = ProcessSigner(key, workers=1)
+    try:
+        achievement = render_achievement(world.version, world.org)
+        entry = {
+            "id": f"{BASE}/s#1",
+            "type": "BitstringStatusListEntry",
+            "statusPurpose": "revocation",
+            "statusListIndex": "1",
+            "statusListCredential": f"{BASE}/s",
+        }
+        task = SignTask(achievement, IssueRequest(email="a@example.org"), "urn:uuid:1", entry, AT)
+        first = signer.submit(world.org, [task]).result()
+        assert first[0].error is None and first[0].credential_json.startswith("{")
+        for pid in signer.worker_pids():
+            os.kill(pid, signal.SIGKILL)
+        with pytest.raises(Unavailable, match="signing worker failed"):
+            signer.submit(world.org, [task]).result()
+    finally:
+        signer.close()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -18,11 +18,13 @@ from credstack.errors import CredstackError, InvalidState, NotFound, PermissionD
 from credstack.platform.achievements import issuable
 from credstack.platform.bulkfile import BulkRow, RowError
 from credstack.platform.domain import IssuanceJob, JobRow, JobStatus, Organisation, RowStatus
-from credstack.platform.issuance import Issuer, IssueRequest
+from credstack.platform.issuance import Issuer, IssueRequest, PreparedBatch
 from credstack.platform.keys import KeyCustody
 from credstack.platform.ports import UnitOfWork
+from credstack.platform.signing import InlineSigner, Signer, SignFuture, default_workers
 
 _ROW_CHUNK = 1000
+POOL_MIN_ROWS = 5000  # below this, starting signing processes costs more than it saves
 
 
 def _payload(row: BulkRow) -> dict[str, Any]:
@@ -120,6 +122,15 @@ def get_job(uow: UnitOfWork, organisation: Organisation, job_id: str) -> Issuanc
     return job
 
 
+@dataclass(slots=True)
+class _InFlight:
+    """A batch prepared (status entries allocated) and being signed."""
+
+    rows: list[JobRow]
+    batch: PreparedBatch
+    signed: SignFuture
+
+
 def run_job(
     unit_of_work: Callable[[], UnitOfWork],
     custody: KeyCustody,
@@ -129,63 +140,96 @@ def run_job(
     base_url: str,
     clock: Callable[[], datetime],
     batch_size: int = 1000,
+    sign_workers: int | None = None,
     on_progress: Callable[[IssuanceJob], None] | None = None,
     before_commit: Callable[[int], None] | None = None,
 ) -> IssuanceJob:
     """Issue every pending row, one transaction per batch; safe to re-run after a crash.
 
+    With ``sign_workers > 0`` the job is a pipeline: batch *n + 1* is signed in that many
+    worker processes while batch *n* is stored (``None``: one per core when at least
+    :data:`POOL_MIN_ROWS` rows remain, else signing in this process).  Each transaction
+    stores one signed batch (credentials, claims, rows marked issued, counters) and allocates
+    the status entries of the next, so a crash loses at most a few unused status entries,
+    never a credential.
+
     ``before_commit(rows_in_batch)`` is a fault-injection hook for tests (a crash between
     signing and committing loses nothing and duplicates nothing).
     """
-    while True:
-        uow = unit_of_work()
-        try:
-            organisation = uow.organisations.get(organisation_id)
-            if organisation is None:
-                raise NotFound(f"no organisation {organisation_id}")
-            job = get_job(uow, organisation, job_id)
-            if job.dry_run:
-                raise InvalidState("a dry-run job issues nothing; upload again without dry run")
-            if job.status is JobStatus.DONE:
-                uow.rollback()
-                return job
-            rows = uow.jobs.pending_rows(job_id, limit=batch_size)
-            at = clock()
-            if not rows:
-                job = replace(job, status=JobStatus.DONE, finished_at=at)
-                uow.jobs.update(job)
+    signer: Signer | None = None
+    in_flight: _InFlight | None = None
+    cursor = -1  # rows up to this line are prepared (in flight) or done
+    try:
+        while True:
+            uow = unit_of_work()
+            try:
+                organisation = uow.organisations.get(organisation_id)
+                if organisation is None:
+                    raise NotFound(f"no organisation {organisation_id}")
+                job = get_job(uow, organisation, job_id)
+                if job.dry_run:
+                    raise InvalidState("a dry-run job issues nothing; upload again without dry run")
+                if job.status is JobStatus.DONE:
+                    uow.rollback()
+                    return job
+                issuer = Issuer(uow, custody, organisation, base_url)
+                rows = uow.jobs.pending_rows(job_id, limit=batch_size, after_line=cursor)
+                at = clock()
+                if not rows and in_flight is None:
+                    job = replace(job, status=JobStatus.DONE, finished_at=at)
+                    uow.jobs.update(job)
+                    uow.commit()
+                    if on_progress:
+                        on_progress(job)
+                    return job
+                following: _InFlight | None = None
+                if rows:
+                    version = issuable(uow, organisation, job.achievement_version_id)
+                    if signer is None:
+                        workers = sign_workers
+                        if workers is None:
+                            remaining = job.total - job.issued - job.invalid
+                            workers = default_workers() if remaining >= POOL_MIN_ROWS else 0
+                        signer = issuer.signer(workers=workers)
+                    batch = issuer.prepare(
+                        version, [_request(row) for row in rows], at=at, job_id=job_id
+                    )
+                    following = _InFlight(rows, batch, signer.submit(organisation, batch.tasks))
+                    cursor = rows[-1].line
+                if isinstance(signer, InlineSigner) and following is not None:
+                    in_flight, following = following, None  # signed already: store it now
+                if in_flight is not None:
+                    job = _store(uow, issuer, job, in_flight)
+                    if before_commit is not None:
+                        before_commit(len(in_flight.rows))
+                in_flight = following
                 uow.commit()
-                if on_progress:
-                    on_progress(job)
-                return job
-            version = issuable(uow, organisation, job.achievement_version_id)
-            issuer = Issuer(uow, custody, organisation, base_url)
-            done: list[JobRow] = []
-            issued = invalid = 0
-            results = issuer.issue_many(
-                version, [_request(row) for row in rows], at=at, job_id=job_id
-            )
-            for row, result in zip(rows, results, strict=True):
-                if isinstance(result, CredstackError):
-                    # a row-level problem (bad request, reused key): kept on the row
-                    done.append(replace(row, status=RowStatus.INVALID, error=result.message))
-                    invalid += 1
-                else:
-                    done.append(replace(row, status=RowStatus.ISSUED, credential_id=result.id))
-                    issued += 1
-            uow.jobs.update_rows(done)
-            job = replace(
-                job,
-                status=JobStatus.RUNNING,
-                issued=job.issued + issued,
-                invalid=job.invalid + invalid,
-            )
-            uow.jobs.update(job)
-            if before_commit is not None:
-                before_commit(len(done))
-            uow.commit()
-        except BaseException:
-            uow.rollback()
-            raise
-        if on_progress:
-            on_progress(job)
+            except BaseException:
+                uow.rollback()
+                raise
+            if on_progress:
+                on_progress(job)
+    finally:
+        if signer is not None:
+            signer.close()
+
+
+def _store(uow: UnitOfWork, issuer: Issuer, job: IssuanceJob, flight: _InFlight) -> IssuanceJob:
+    """Store a signed batch and mark its rows; the job's counters move on."""
+    results = issuer.complete(flight.batch, flight.signed.result())
+    done: list[JobRow] = []
+    issued = invalid = 0
+    for row, result in zip(flight.rows, results, strict=True):
+        if isinstance(result, CredstackError):
+            # a row-level problem (bad request, reused key): kept on the row
+            done.append(replace(row, status=RowStatus.INVALID, error=result.message))
+            invalid += 1
+        else:
+            done.append(replace(row, status=RowStatus.ISSUED, credential_id=result.id))
+            issued += 1
+    uow.jobs.update_rows(done)
+    job = replace(
+        job, status=JobStatus.RUNNING, issued=job.issued + issued, invalid=job.invalid + invalid
+    )
+    uow.jobs.update(job)
+    return job

@@ -39,13 +39,21 @@ from credstack.platform.keys import KeyCustody, signing_key
 from credstack.platform.notify import record_claims
 from credstack.platform.organisations import issuer_profile
 from credstack.platform.ports import UnitOfWork
+from credstack.platform.signing import (
+    InlineSigner,
+    ProcessSigner,
+    Signed,
+    Signer,
+    SignTask,
+    sign_tasks,
+)
 from credstack.platform.statuslists import (
     allocate_entries,
     set_entry,
     status_entry,
     status_list_url,
 )
-from credstack.proofs.dataintegrity import add_proof, format_datetime
+from credstack.proofs.dataintegrity import format_datetime
 
 OB_SCHEMA = (
     "https://purl.imsglobal.org/spec/ob/v3p0/schema/json/ob_v3p0_achievementcredential_schema.json"
@@ -197,6 +205,29 @@ class Issuer:
         """Issue a batch: one idempotency lookup, one status-list write and one insert for the
         whole batch.  Each result is the credential, or the row's error (:class:`InvalidInput`
         for a bad request, :class:`Conflict` for a reused idempotency key)."""
+        batch = self.prepare(version, requests, at=at, job_id=job_id, supersedes=supersedes)
+        signed = sign_tasks(self._signing_key(), self.organisation, batch.tasks)
+        return self.complete(batch, signed)
+
+    def signer(self, *, workers: int = 0) -> Signer:
+        """A signer for this organisation's active key: in this process (``workers=0``) or
+        in that many worker processes."""
+        key = self._signing_key()
+        return ProcessSigner(key, workers) if workers > 0 else InlineSigner(key)
+
+    def prepare(
+        self,
+        version: AchievementVersion,
+        requests: Sequence[IssueRequest],
+        *,
+        at: datetime,
+        job_id: str | None = None,
+        supersedes: str | None = None,
+    ) -> PreparedBatch:
+        """Everything before signing: check each request, settle idempotency keys, allocate
+        status entries.  The batch's :attr:`PreparedBatch.tasks` are then signed (here or
+        elsewhere) and the result handed to :meth:`complete`, possibly in a later unit of work
+        (allocated entries that are never used are harmless)."""
         if version.organisation_id != self.organisation.id:
             raise PermissionDenied("the achievement belongs to another organisation")
         results: dict[int, IssuedCredential | CredstackError] = {}
@@ -231,75 +262,101 @@ class Issuer:
                 first_use[key] = (digest, position)
             todo.append((position, request, digest))
         entries = allocate_entries(self.uow, self.organisation, at, len(todo)) if todo else []
-        fresh: list[IssuedCredential] = []
+        achievement = self._achievement(version)
+        pending: list[_Pending] = []
+        tasks: list[SignTask] = []
         for (position, request, digest), (status_list, index) in zip(todo, entries, strict=True):
-            try:
-                issued = self._sign(
-                    version, request, digest, status_list.id, index, at, job_id, supersedes
-                )
-            except InvalidInput as exc:
-                results[position] = exc
+            credential_id = f"urn:uuid:{uuid.uuid4()}"
+            url = status_list_url(self.base_url, self.organisation, status_list.id)
+            entry = status_entry(url, index)
+            pending.append(
+                _Pending(position, request, digest, credential_id, status_list.id, index)
+            )
+            tasks.append(SignTask(achievement, request, credential_id, entry, at))
+        return PreparedBatch(
+            version_id=version.id,
+            achievement_name=str(achievement["name"]),
+            size=len(requests),
+            at=at,
+            job_id=job_id,
+            supersedes=supersedes,
+            results=results,
+            repeats=repeats,
+            pending=pending,
+            tasks=tasks,
+        )
+
+    def complete(
+        self, batch: PreparedBatch, signed: Sequence[Signed]
+    ) -> list[IssuedCredential | CredstackError]:
+        """Store the signed credentials of a prepared batch (one insert), record the claim
+        e-mails, and return one result per request, in order."""
+        results = dict(batch.results)
+        fresh: list[IssuedCredential] = []
+        mailed: list[tuple[IssuedCredential, str]] = []
+        for item, done in zip(batch.pending, signed, strict=True):
+            if done.error is not None:
+                results[item.position] = InvalidInput(done.error)
                 continue
-            results[position] = issued
+            issued = IssuedCredential(
+                id=item.credential_id,
+                organisation_id=self.organisation.id,
+                achievement_version_id=batch.version_id,
+                credential_json=done.credential_json,
+                issued_at=batch.at,
+                status_list_id=item.status_list_id,
+                status_index=item.index,
+                recipient_email_hash=done.email_hash,
+                recipient_did=item.request.did,
+                idempotency_key=item.request.idempotency_key,
+                request_digest=item.digest,
+                job_id=batch.job_id,
+                supersedes=batch.supersedes,
+            )
+            results[item.position] = issued
             fresh.append(issued)
+            if item.request.email is not None:  # e-mail recipients get a claim link
+                mailed.append((issued, item.request.email))
         if fresh:
             self.uow.credentials.add_many(fresh)
-        mailed = [  # e-mail recipients get a claim link
-            (done, request.email)
-            for position, request, _ in todo
-            if request.email is not None and isinstance(done := results[position], IssuedCredential)
-        ]
         if mailed:
             record_claims(
                 self.uow,
                 mailed,
                 self.base_url,
-                at,
-                achievement=self._achievement(version)["name"],
+                batch.at,
+                achievement=batch.achievement_name,
                 issuer=self.organisation.name,
             )
-        for position, first in repeats.items():
+        for position, first in batch.repeats.items():
             results[position] = results[first]
-        return [results[position] for position in range(len(requests))]
+        return [results[position] for position in range(batch.size)]
 
-    def _sign(
-        self,
-        version: AchievementVersion,
-        request: IssueRequest,
-        digest: str,
-        status_list_id: str,
-        index: int,
-        at: datetime,
-        job_id: str | None,
-        supersedes: str | None,
-    ) -> IssuedCredential:
-        url = status_list_url(self.base_url, self.organisation, status_list_id)
-        credential_id = f"urn:uuid:{uuid.uuid4()}"
-        unsigned = build_credential(
-            self.organisation,
-            self._achievement(version),
-            request,
-            credential_id=credential_id,
-            status=status_entry(url, index),
-            at=at,
-        )
-        signed = add_proof(unsigned, self._signing_key(), created=at)
-        identifier = signed["credentialSubject"].get("identifier")
-        return IssuedCredential(
-            id=credential_id,
-            organisation_id=self.organisation.id,
-            achievement_version_id=version.id,
-            credential_json=serialize(signed),
-            issued_at=at,
-            status_list_id=status_list_id,
-            status_index=index,
-            recipient_email_hash=identifier[0]["identityHash"] if identifier else None,
-            recipient_did=request.did,
-            idempotency_key=request.idempotency_key,
-            request_digest=digest,
-            job_id=job_id,
-            supersedes=supersedes,
-        )
+
+@dataclass(frozen=True, slots=True)
+class _Pending:
+    position: int
+    request: IssueRequest
+    digest: str
+    credential_id: str
+    status_list_id: str
+    index: int
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedBatch:
+    """A batch between :meth:`Issuer.prepare` and :meth:`Issuer.complete`."""
+
+    version_id: str
+    achievement_name: str
+    size: int
+    at: datetime
+    job_id: str | None
+    supersedes: str | None
+    results: dict[int, IssuedCredential | CredstackError]
+    repeats: dict[int, int]
+    pending: list[_Pending]
+    tasks: list[SignTask]
 
 
 def get_credential(

@@ -10,7 +10,6 @@ sets a bit and never edits the credential.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import os
 import uuid
@@ -45,8 +44,8 @@ def permuted_index(seed: bytes, counter: int, size: int) -> int:
     while True:
         left, right = value >> half, value & mask
         for round_ in range(4):
-            digest = hmac.new(seed, bytes([round_]) + right.to_bytes(4, "big"), hashlib.sha256)
-            left, right = right, left ^ (int.from_bytes(digest.digest()[:4], "big") & mask)
+            digest = hmac.digest(seed, bytes([round_]) + right.to_bytes(4, "big"), "sha256")
+            left, right = right, left ^ (int.from_bytes(digest[:4], "big") & mask)
         value = (left << half) | right
         if value < size:
             return value

@@ -476,9 +476,10 @@ class MemoryJobRepository(_Repo):
         for row in rows:
             self._uow._write("job_rows", (row.job_id, row.line), row)
 
-    def pending_rows(self, job_id: str, *, limit: int) -> list[JobRow]:
+    def pending_rows(self, job_id: str, *, limit: int, after_line: int = -1) -> list[JobRow]:
         check_limit(limit)
-        return list(self._select_rows(job_id, RowStatus.PENDING))[:limit]
+        rows = self._select_rows(job_id, RowStatus.PENDING)
+        return [r for r in rows if r.line > after_line][:limit]
 
     def rows(self, job_id: str, *, status: str | None = None) -> Iterator[JobRow]:
         """The job's rows (optionally of one status), lowest line first."""

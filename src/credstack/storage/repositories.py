@@ -54,7 +54,7 @@ from credstack.platform.domain import (
     User,
     UserKind,
 )
-from credstack.storage._common import check_limit, check_page, json_text, utc, utc_record
+from credstack.storage._common import check_limit, check_page, json_text, utc
 from credstack.storage._translate import translated
 from credstack.storage.base import Base
 from credstack.storage.rows import (
@@ -117,8 +117,12 @@ def _record(cls: type[T], row: Base, **converted: Any) -> T:
 
 def _values(record: Any, **overrides: Any) -> dict[str, Any]:
     """The record's fields (datetimes checked and made UTC) as column values."""
-    record = utc_record(record)
-    out = {name: getattr(record, name) for name in record.__dataclass_fields__}
+    out: dict[str, Any] = {}
+    for name in record.__dataclass_fields__:
+        value = getattr(record, name)
+        if isinstance(value, datetime):
+            value = utc(value, f"{type(record).__name__}.{name}")
+        out[name] = value
     out.update(overrides)
     return out
 
@@ -499,11 +503,15 @@ class SqlJobRepository(_SqlRepo):
             if cast(CursorResult[Any], result).rowcount != len(prepared):
                 raise NotFound("job_rows: some rows to update do not exist")
 
-    def pending_rows(self, job_id: str, *, limit: int) -> list[JobRow]:
+    def pending_rows(self, job_id: str, *, limit: int, after_line: int = -1) -> list[JobRow]:
         check_limit(limit)
         rows = self._scalars(
             select(JobRowRow)
-            .where(JobRowRow.job_id == job_id, JobRowRow.status == str(RowStatus.PENDING))
+            .where(
+                JobRowRow.job_id == job_id,
+                JobRowRow.status == str(RowStatus.PENDING),
+                JobRowRow.line > after_line,
+            )
             .order_by(JobRowRow.line)
             .limit(limit)
         )
