@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 
 from credstack.api import create_app
-from credstack.api.routes_orgs import _run_in_background
+from credstack.api.routes_orgs import run_in_background
 from credstack.platform.bulk import create_job
 from credstack.platform.bulkfile import parse_bulk
 from tests.api.conftest import BASE, FAST_HASHER, World, csv_upload
@@ -36,7 +36,7 @@ def test_background_job_delivers_its_claim_mail(world: World, smtp: SmtpSink) ->
     )
     uow.commit()
     assert smtp.messages == []
-    _run_in_background(app.state.credstack, org.id, job.id)
+    run_in_background(app.state.credstack, org.id, job.id)
     recipients = [m["To"] for m in smtp.messages]
     assert "ana@example.org" in recipients  # with what the fixture world had queued before
     assert len(recipients) == len(set(recipients))

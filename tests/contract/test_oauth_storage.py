@@ -206,3 +206,16 @@ def test_sql_store_naive_datetime_invalid_input(sql_database: SqlDatabase) -> No
     with pytest.raises(InvalidInput):
         store.revoke_token("t1", datetime(2026, 3, 1, 9, 0))
     assert store.get_token("t1") == _token("t1")
+
+
+def test_purge_expired_deletes_only_expired_codes_and_tokens(store: OAuthStore) -> None:
+    store.add_code(_code())
+    store.add_token(_token("a" * 64))
+    store.add_token(_token("r" * 64, kind="refresh"))
+    assert store.purge_expired(T0 + timedelta(minutes=10)) == 1  # the code (5 minutes)
+    assert store.use_code("c" * 64, T0) is None
+    assert store.get_token("a" * 64) is not None
+    assert store.purge_expired(T0 + timedelta(hours=2)) == 2
+    assert store.get_token("a" * 64) is None
+    assert store.get_token("r" * 64) is None
+    assert store.purge_expired(T0 + timedelta(days=400)) == 0

@@ -722,6 +722,25 @@ def test_jobs_for_organisation_newest_first(database: Database) -> None:
     assert [j.id for j in uow.jobs.for_organisation("org-1")] == ["job-3", "job-2", "job-1"]
 
 
+def test_unfinished_jobs_oldest_first_without_dry_runs_or_finished(database: Database) -> None:
+    uow = seeded(database)  # job-1: pending
+    uow.jobs.add(job(3, status=JobStatus.RUNNING))
+    uow.jobs.add(job(2, status=JobStatus.DONE))
+    uow.jobs.add(job(4, dry_run=True))
+    uow.jobs.add(job(5, status=JobStatus.FAILED))
+    uow.commit()
+    assert [j.id for j in database.unit_of_work().jobs.unfinished()] == ["job-1", "job-3"]
+
+
+def test_pending_rows_after_a_line(database: Database) -> None:
+    uow = seeded(database)
+    uow.jobs.add_rows([job_row(n) for n in range(2, 12)])
+    uow.commit()
+    fresh = database.unit_of_work()
+    assert [r.line for r in fresh.jobs.pending_rows("job-1", limit=3, after_line=5)] == [6, 7, 8]
+    assert fresh.jobs.pending_rows("job-1", limit=3, after_line=11) == []
+
+
 def test_job_rows_listed_by_line_with_status_filter(database: Database) -> None:
     uow = seeded(database)
     uow.jobs.add(job(2))

@@ -206,7 +206,7 @@ def revoke_credential(
 # ------------------------------------------------------------------ bulk jobs
 
 
-def _run_in_background(ctx: AppContext, organisation_id: str, job_id: str) -> None:
+def run_in_background(ctx: AppContext, organisation_id: str, job_id: str) -> None:
     """Run a job to the end; a failure is recorded on the job, never raised further."""
     try:
         done = bulk.run_job(
@@ -289,7 +289,7 @@ async def create_job(
                         bulkfile.parse_bulk(spool, kind=kind, max_bytes=limit),
                         at=ctx.clock(),
                     )
-            ctx.run_job(lambda: _run_in_background(ctx, org.id, job.id))
+            ctx.run_job(lambda: run_in_background(ctx, org.id, job.id))
             return views.job(job)
 
         return await run_in_threadpool(store)

@@ -29,6 +29,7 @@ from credstack.platform.domain import (
     IssuanceJob,
     IssuedCredential,
     JobRow,
+    JobStatus,
     Membership,
     Organisation,
     OutboxMessage,
@@ -458,6 +459,14 @@ class MemoryJobRepository(_Repo):
             j for j in self._rows("jobs").values() if j.organisation_id == organisation_id
         ]
         rows.sort(key=lambda j: (j.created_at, j.id), reverse=True)
+        return [_out(j) for j in rows]
+
+    def unfinished(self) -> list[IssuanceJob]:
+        waiting = (JobStatus.PENDING, JobStatus.RUNNING)
+        rows: list[IssuanceJob] = [
+            j for j in self._rows("jobs").values() if j.status in waiting and not j.dry_run
+        ]
+        rows.sort(key=lambda j: (j.created_at, j.id))
         return [_out(j) for j in rows]
 
     def add_rows(self, rows: Sequence[JobRow]) -> None:

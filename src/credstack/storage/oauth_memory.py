@@ -72,6 +72,16 @@ class MemoryOAuthStore:
                 if token.grant_id == grant_id and token.revoked_at is None:
                     self._tokens[key] = dataclasses.replace(token, revoked_at=at)
 
+    def purge_expired(self, at: datetime) -> int:
+        with self._lock:
+            codes = [k for k, c in self._codes.items() if c.expires_at < at]
+            tokens = [k for k, t in self._tokens.items() if t.expires_at < at]
+            for key in codes:
+                del self._codes[key]
+            for key in tokens:
+                del self._tokens[key]
+        return len(codes) + len(tokens)
+
     def put_credential(self, credential: LearnerCredential) -> None:
         with self._lock:
             self._credentials[(credential.user_id, credential.key)] = credential

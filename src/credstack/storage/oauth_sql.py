@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Connection, CursorResult, Row, insert, select, update
+from sqlalchemy import Connection, CursorResult, Row, delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from credstack.errors import Unavailable
@@ -223,6 +223,17 @@ class SqlOAuthStore:
                 .where(t.grant_id == grant_id, t.revoked_at.is_(None))
                 .values(revoked_at=at)
             )
+
+    def purge_expired(self, at: datetime) -> int:
+        at = utc(at, "at")
+        with self._begin() as connection:
+            codes = connection.execute(delete(OAuthCodeRow).where(OAuthCodeRow.expires_at < at))
+            tokens = connection.execute(
+                delete(OAuthTokenRow).where(OAuthTokenRow.expires_at < at)
+            )
+        return int(
+            cast(CursorResult[Any], codes).rowcount + cast(CursorResult[Any], tokens).rowcount
+        )
 
     # learner uploads and profiles ----------------------------------------------------------
 

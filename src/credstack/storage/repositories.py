@@ -474,6 +474,16 @@ class SqlJobRepository(_SqlRepo):
         )
         return [_job(r) for r in rows]
 
+    def unfinished(self) -> list[IssuanceJob]:
+        waiting = [str(JobStatus.PENDING), str(JobStatus.RUNNING)]
+        j = IssuanceJobRow
+        rows = self._scalars(
+            select(j)
+            .where(j.status.in_(waiting), j.dry_run.is_(False))
+            .order_by(j.created_at, j.id)
+        )
+        return [_job(r) for r in rows]
+
     def add_rows(self, rows: Sequence[JobRow]) -> None:
         """All or nothing."""
         self._insert(JobRowRow, [_job_row_values(r) for r in rows])
