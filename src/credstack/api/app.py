@@ -31,6 +31,7 @@ from credstack.api.routes_accounts import router as accounts_router
 from credstack.api.routes_claims import install_mail_delivery
 from credstack.api.routes_claims import router as claims_router
 from credstack.api.routes_ob import router as ob_router
+from credstack.api.routes_obclient import router as obclient_router
 from credstack.api.routes_orgs import router as orgs_router
 from credstack.api.routes_public import router as public_router
 from credstack.api.routes_vcapi import router as vcapi_router
@@ -125,6 +126,7 @@ def create_app(
     for router in (public_router, accounts_router, vcapi_router, orgs_router, claims_router):
         app.include_router(router)
     app.include_router(ob_router)
+    app.include_router(obclient_router)
     if mailer is not None:
         install_mail_delivery(app, mailer)
     _install_docs(app)

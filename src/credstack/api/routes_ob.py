@@ -452,7 +452,7 @@ def _learner(
     return user
 
 
-def _email_matches(credential: dict[str, Any], email: str) -> bool:
+def email_matches(credential: dict[str, Any], email: str) -> bool:
     subject = credential.get("credentialSubject")
     identifiers = subject.get("identifier") if isinstance(subject, dict) else None
     for entry in identifiers if isinstance(identifiers, list) else []:
@@ -501,7 +501,7 @@ def _issued(uow: UnitOfWork, user: User) -> Iterator[_Item]:
                 if issued.recipient_email_hash is None:
                     continue
                 document = json.loads(issued.credential_json)
-                if _email_matches(document, email):
+                if email_matches(document, email):
                     seen.add(issued.id)
                     yield _Item(issued.issued_at, issued.id, document)
             offset += len(page)

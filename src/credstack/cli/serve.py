@@ -193,11 +193,11 @@ def seed_demo(settings: Settings, database: Any, custody: KeyCustody) -> dict[st
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
-    from credstack.api import routes_ob
+    from credstack.api import routes_ob, routes_obclient
     from credstack.api.app import create_app
+    from credstack.api.maintenance import Maintenance, resume_jobs
     from credstack.storage.oauth_sql import SqlOAuthStore
+    from credstack.storage.obclient_sql import SqlObConnectionStore
     from credstack.storage.session import SqlDatabase
 
     base_url = args.base_url or (f"https://{args.public_host or 'localhost'}:{args.port}")
@@ -230,7 +230,23 @@ def cmd_serve(args: argparse.Namespace) -> int:
         mailer=settings.smtp,
     )
     routes_ob.configure(app, store=SqlOAuthStore(database))
+    routes_obclient.configure(app, store=SqlObConnectionStore(database, settings.keks))
+    resumed = resume_jobs(app)
+    if resumed:
+        sys.stderr.write(f"resuming {len(resumed)} unfinished bulk job(s)\n")
+    upkeep = Maintenance(app, interval=60.0)  # e-mail retries, expired OAuth grants
+    upkeep.start()
     sys.stderr.write(f"credstack serving {settings.base_url} (database {settings.database_url})\n")
+    try:
+        _serve(app, args, cert, key)
+    finally:
+        upkeep.stop()
+    return 0
+
+
+def _serve(app: Any, args: argparse.Namespace, cert: Path | None, key: Path | None) -> None:
+    import uvicorn
+
     uvicorn.run(
         app,
         host=args.host,
@@ -239,7 +255,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
         ssl_certfile=str(cert) if cert else None,
         ssl_keyfile=str(key) if key else None,
     )
-    return 0
 
 
 def register(sub: Any) -> None:
