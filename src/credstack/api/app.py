@@ -8,7 +8,8 @@ Access rules (one organisation never acts as another):
 * an id (credential, achievement version, job) that belongs to another organisation: 404,
   exactly as if it did not exist.
 
-``GET /.well-known/did.json`` answers 404 for now: a platform DID comes later.
+``GET /.well-known/did.json`` answers 404 for now: the platform DID comes with the
+transparency log's key.
 """
 
 from __future__ import annotations
@@ -34,11 +35,13 @@ from credstack.api.routes_ob import router as ob_router
 from credstack.api.routes_obclient import router as obclient_router
 from credstack.api.routes_orgs import router as orgs_router
 from credstack.api.routes_public import router as public_router
+from credstack.api.routes_skills import router as skills_router
 from credstack.api.routes_vcapi import router as vcapi_router
 from credstack.errors import ConfigurationError
 from credstack.platform.accounts import default_hasher
 from credstack.platform.keys import KeyCustody
 from credstack.platform.notify import Mailer
+from credstack.skills.framework import ESCO_ATTRIBUTION, ONET_ATTRIBUTION
 
 __all__ = ["Limits", "create_app"]
 
@@ -107,6 +110,7 @@ def create_app(
     app = FastAPI(
         title="credstack",
         summary="Open Badges 3.0 issuing and verification: VC-API and management API",
+        description=("Skills data: " + ESCO_ATTRIBUTION + " " + ONET_ATTRIBUTION),
         version="0.1.0",
         docs_url=None,
         redoc_url=None,
@@ -127,6 +131,7 @@ def create_app(
         app.include_router(router)
     app.include_router(ob_router)
     app.include_router(obclient_router)
+    app.include_router(skills_router)
     if mailer is not None:
         install_mail_delivery(app, mailer)
     _install_docs(app)

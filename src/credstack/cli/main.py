@@ -17,8 +17,11 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from credstack._json import MAX_DOCUMENT_BYTES, parse_json, parse_json_object
+from credstack.cli.pathway import register as register_pathway
+from credstack.cli.plan import register as register_plan
 from credstack.cli.platform import register as register_platform
 from credstack.cli.serve import register as register_serve
+from credstack.cli.skills import register as register_skills
 from credstack.crypto.keys import KeyPair, write_key_file
 from credstack.errors import CredstackError, InvalidInput
 from credstack.models.validate import validate_credential
@@ -270,6 +273,9 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("file", help="credential JSON file, or -")
     validate.set_defaults(func=_cmd_validate)
     register_platform(sub, _Parser)
+    register_pathway(sub, _Parser)
+    register_plan(sub, _Parser)
+    register_skills(sub, _Parser)
     register_serve(sub)
     return parser
 

@@ -193,9 +193,10 @@ def seed_demo(settings: Settings, database: Any, custody: KeyCustody) -> dict[st
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from credstack.api import routes_ob, routes_obclient
+    from credstack.api import routes_ob, routes_obclient, routes_skills
     from credstack.api.app import create_app
     from credstack.api.maintenance import Maintenance, resume_jobs
+    from credstack.skills.service import SkillsService
     from credstack.storage.oauth_sql import SqlOAuthStore
     from credstack.storage.obclient_sql import SqlObConnectionStore
     from credstack.storage.session import SqlDatabase
@@ -231,6 +232,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     )
     routes_ob.configure(app, store=SqlOAuthStore(database))
     routes_obclient.configure(app, store=SqlObConnectionStore(database, settings.keks))
+    routes_skills.configure(app, SkillsService(cache_dir=settings.data_dir / "skills-index"))
     resumed = resume_jobs(app)
     if resumed:
         sys.stderr.write(f"resuming {len(resumed)} unfinished bulk job(s)\n")

@@ -97,6 +97,9 @@ _ELEMENT_TARGET_TYPES = frozenset(
      FURTHER_INFORMATION, STACKABLE_TOWARDS}
 )  # fmt: skip
 
+ELEMENT_TARGET_TYPES = _ELEMENT_TARGET_TYPES
+"""The alignment targetTypes that carry an EU element, not a skill."""
+
 #: text elements: targetType -> (targetName, fragment of the fallback targetUrl)
 _TEXT_ELEMENTS = {
     ASSESSMENT_DETAILS: ("Type of assessment", "eu-assessment"),

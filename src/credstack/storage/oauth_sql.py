@@ -228,9 +228,7 @@ class SqlOAuthStore:
         at = utc(at, "at")
         with self._begin() as connection:
             codes = connection.execute(delete(OAuthCodeRow).where(OAuthCodeRow.expires_at < at))
-            tokens = connection.execute(
-                delete(OAuthTokenRow).where(OAuthTokenRow.expires_at < at)
-            )
+            tokens = connection.execute(delete(OAuthTokenRow).where(OAuthTokenRow.expires_at < at))
         return int(
             cast(CursorResult[Any], codes).rowcount + cast(CursorResult[Any], tokens).rowcount
         )
