@@ -235,7 +235,8 @@ def main() -> None:
         else:
             raise SystemExit(f"unknown backend {backend!r}")
         ratio = figures["rate"] / figures["sign_rate"]
-        peak = figures["max_rss_mb"] + figures["worker_max_rss_mb"]  # storing + one worker
+        workers = figures["workers_used"]
+        peak = figures["max_rss_mb"] + workers * figures["worker_max_rss_mb"]  # all processes
         ok_rate, ok_mem = ratio >= 0.70, peak < 300
         if not ok_rate:
             failures.append(f"{backend} throughput")
@@ -245,8 +246,8 @@ def main() -> None:
             f"  {backend:10} {figures['rate']:8,.0f} credentials/s end to end "
             f"({figures['seconds']:.1f} s); signing only {figures['sign_rate']:,.0f}/s; "
             f"ratio {ratio:.0%} (target >= 70%: {'met' if ok_rate else 'NOT MET'}); "
-            f"signing workers {figures['sign_workers']}; peak RSS {figures['max_rss_mb']:.0f} MB "
-            f"+ {figures['worker_max_rss_mb']:.0f} MB per worker "
+            f"signing workers {workers}; peak RSS {figures['max_rss_mb']:.0f} MB "
+            f"+ {workers} x {figures['worker_max_rss_mb']:.0f} MB = {peak:.0f} MB "
             f"(target < 300: {'met' if ok_mem else 'NOT MET'})"
         )
     if args.verify_seconds > 0:

@@ -23,6 +23,7 @@ from credstack.platform.issuance import IssueRequest, build_credential
 from credstack.platform.keys import KeyCustody, KeyEncryptionKeys, signing_key
 from credstack.platform.organisations import create_organisation
 from credstack.platform.ports import UnitOfWork
+from credstack.platform.signing import default_workers
 from credstack.proofs.dataintegrity import add_proof
 from credstack.storage.session import SqlDatabase
 
@@ -83,10 +84,12 @@ def main() -> None:
                 org, achievement, request, credential_id=credential_id, status=status, at=AT
             )
         )
-    t = time.perf_counter()
-    for doc in docs:
-        add_proof(doc, key, created=AT)
-    sign_rate = sample / (time.perf_counter() - t)
+    sign_rate = 0.0
+    for _ in range(3):  # the best of three: the ratio is taken against the fastest signing
+        t = time.perf_counter()
+        for doc in docs:
+            add_proof(doc, key, created=AT)
+        sign_rate = max(sign_rate, sample / (time.perf_counter() - t))
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     # the signing workers have exited (the job closed its pool): their peak is the children's
     workers_rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
@@ -100,6 +103,7 @@ def main() -> None:
                 "max_rss_mb": rss,
                 "worker_max_rss_mb": workers_rss,
                 "sign_workers": "auto" if workers is None else workers,
+                "workers_used": default_workers() if workers is None else workers,
             }
         )
     )

@@ -483,6 +483,24 @@ def test_conflict_leaves_unit_of_work_usable(database: Database) -> None:
     assert slugs == ["org1", "org2", "org3", "org5"]
 
 
+def test_large_batches_round_trip_and_stay_all_or_nothing(database: Database) -> None:
+    """Batches big enough for PostgreSQL's COPY path: values read back exactly, and one
+    clash refuses the whole batch while the unit of work stays usable."""
+    uow = seeded(database)
+    batch = [credential(n, idempotency_key=f"k{n}", recipient_did=None) for n in range(1, 301)]
+    uow.credentials.add_many(batch)
+    clash = [credential(n, idempotency_key=f"x{n}") for n in range(400, 550)] + [
+        credential(600, idempotency_key="k7")
+    ]
+    with pytest.raises(Conflict):
+        uow.credentials.add_many(clash)
+    assert uow.credentials.get(credential(400).id) is None
+    uow.commit()
+    fresh: UnitOfWork = database.unit_of_work()
+    assert fresh.credentials.get(batch[150].id) == batch[150]
+    assert fresh.credentials.for_organisation("org-1", limit=1000, offset=0)[1] == 300
+
+
 def test_add_many_is_all_or_nothing(database: Database) -> None:
     uow = seeded(database)
     batch = [credential(1), credential(2), credential(1)]

@@ -182,6 +182,7 @@ class ProcessSigner:
 
 
 def default_workers() -> int:
-    """One worker per core: the storing process mostly waits on the database, and measured
-    on two cores two workers beat one (``benchmarks/issuance.py``)."""
-    return max(1, os.cpu_count() or 1)
+    """One worker per core but the one the storing process keeps busy (at least one).
+    On two cores a second worker gains a few percent but costs a whole interpreter of
+    memory (``benchmarks/issuance.py``)."""
+    return max(1, (os.cpu_count() or 1) - 1)

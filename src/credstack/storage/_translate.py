@@ -64,3 +64,26 @@ def translated() -> Iterator[None]:
         raise
     except (sa_exc.SQLAlchemyError, OSError) as error:
         raise translate(error) from error
+
+
+@contextmanager
+def translated_driver() -> Iterator[None]:
+    """Like :func:`translated`, for calls made on the psycopg connection itself (COPY)."""
+    try:
+        import psycopg
+    except ImportError:  # pragma: no cover - only PostgreSQL connections get here
+        yield
+        return
+    try:
+        yield
+    except psycopg.errors.IntegrityError as error:
+        raise Conflict(f"the database refused the change: {_first_line(error)}") from error
+    except psycopg.errors.DataError as error:
+        raise InvalidInput(f"the database refused a value: {_first_line(error)}") from error
+    except psycopg.Error as error:
+        raise Unavailable(f"the database is unavailable: {_first_line(error)}") from error
+
+
+def _first_line(error: Exception) -> str:
+    text = str(error).strip()
+    return (text.splitlines()[0] if text else type(error).__name__)[:300]

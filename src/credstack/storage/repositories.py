@@ -55,7 +55,7 @@ from credstack.platform.domain import (
     UserKind,
 )
 from credstack.storage._common import check_limit, check_page, json_text, utc
-from credstack.storage._translate import translated
+from credstack.storage._translate import translated, translated_driver
 from credstack.storage.base import Base
 from credstack.storage.rows import (
     AchievementVersionRow,
@@ -127,6 +127,25 @@ def _values(record: Any, **overrides: Any) -> dict[str, Any]:
     return out
 
 
+_PG_COPY_ROWS = 100  # from this many rows on, PostgreSQL inserts go through COPY
+
+
+def _copy_rows(connection: Any, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Insert with ``COPY … FROM STDIN`` (psycopg): executemany sends a message per row,
+    which costs more than the database's own work on big batches.  The values are those the
+    SQL types would bind (datetimes are aware UTC, JSON is text); errors become credstack
+    errors like any other database error."""
+    columns = [c.name for c in table.columns if c.name in rows[0]]
+    preparer = connection.dialect.identifier_preparer
+    statement = "COPY {} ({}) FROM STDIN".format(
+        preparer.format_table(table), ", ".join(preparer.quote(c) for c in columns)
+    )
+    raw = connection.connection.driver_connection
+    with translated_driver(), raw.cursor() as cursor, cursor.copy(statement) as copy:
+        for row in rows:
+            copy.write_row([row[c] for c in columns])
+
+
 class _SqlRepo:
     def __init__(self, session: Session, owner: object = None) -> None:
         self._session = session
@@ -148,8 +167,14 @@ class _SqlRepo:
     def _insert(self, row: type[Base], values: Sequence[Mapping[str, Any]]) -> None:
         if not values:
             return
+        table = cast(Table, row.__table__)
+        rows = list(values)
         with translated(), self._session.begin_nested():
-            self._session.execute(insert(row), list(values))
+            connection = self._session.connection()
+            if connection.dialect.name == "postgresql" and len(rows) >= _PG_COPY_ROWS:
+                _copy_rows(connection, table, rows)
+            else:  # Core executemany (the ORM bulk path costs more per row)
+                connection.execute(insert(table), rows)
 
     def _update(self, row: type[Base], where: Any, values: Mapping[str, Any]) -> int:
         """Run one UPDATE inside a savepoint; the number of rows it changed.
