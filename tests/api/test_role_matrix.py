@@ -7,7 +7,11 @@ from typing import Any
 
 import pytest
 
+from credstack.api import routes_skills
+from credstack.skills.matching import SkillMatcher
+from credstack.skills.service import SkillsService
 from tests.api.conftest import DESIGN, World, csv_upload
+from tests.skills.conftest import esco, matcher, skills_cache_dir  # noqa: F401
 
 Call = Callable[[World], tuple[str, str, dict[str, Any]]]
 
@@ -118,6 +122,33 @@ ENDPOINTS: dict[str, tuple[str, int, Call]] = {
             {"json": {"email": "other-owner@example.org", "role": "viewer"}},
         ),
     ),
+    "suggest skills": (
+        "issue",
+        200,
+        lambda w: ("POST", "/orgs/uni/skills/suggest", {"json": {"text": "Python programming"}}),
+    ),
+    # authorised callers get past the role check to the rule check: nothing earned yet (409)
+    "complete pathway": (
+        "issue",
+        409,
+        lambda w: (
+            "POST",
+            "/orgs/uni/pathways/complete",
+            {
+                "json": {
+                    "rules": {
+                        "version": 1,
+                        "id": "urn:example:p",
+                        "name": "P",
+                        "issues": {"achievement": w.published.achievement_id},
+                        "rule": {"allOf": [{"achievement": "urn:example:component"}]},
+                    },
+                    "credentials": [],
+                    "recipient": {"did": "did:example:alice"},
+                }
+            },
+        ),
+    ),
     "VC-API issue as uni": (
         "issue",
         201,
@@ -138,6 +169,11 @@ ENDPOINTS: dict[str, tuple[str, int, Call]] = {
 }
 
 
+@pytest.fixture(autouse=True)
+def _skills(world: World, matcher: SkillMatcher) -> None:  # noqa: F811
+    routes_skills.configure(world.client.app, SkillsService(matcher=matcher))  # type: ignore[arg-type]
+
+
 def expected_status(action: str, success: int, role: str) -> int:
     if role == "anonymous":
         return 401
@@ -156,7 +192,8 @@ def test_role_matrix_gives_exact_outcome(world: World, endpoint: str, role: str)
         body = response.json()
         assert response.headers["content-type"] == "application/problem+json"
         assert body["status"] == want
-        assert body["code"] == {401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED"}[want]
+        codes = {401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED", 409: "INVALID_STATE"}
+        assert body["code"] == codes[want]
         if want == 401:
             assert response.headers["www-authenticate"].startswith("Bearer")
 

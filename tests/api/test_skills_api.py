@@ -191,3 +191,62 @@ def test_suggest_alignments_for_issuers_only(client: TestClient, world: World) -
         ).status_code
         == 403
     )
+
+
+def test_complete_pathway_awards_qualification_and_signed_clr(
+    client: TestClient, world: World, aligned: tuple[str, dict[str, Any]]
+) -> None:
+    from credstack.platform.keys import did_document
+    from credstack.resolve.resolver import CompositeResolver
+    from credstack.skills.clr import verify_clr
+    from credstack.verify.verifier import Verifier, VerifyOptions
+
+    uow = world.db.unit_of_work()
+    certificate = publish(
+        uow,
+        world.uni,
+        create_achievement(
+            uow, world.uni, {**DESIGN, "name": "Certificate"}, base_url=BASE, at=T0
+        ).id,
+        at=T0,
+    )
+    uow.commit()
+    rules = {
+        "version": 1,
+        "id": "urn:example:data-certificate",
+        "name": "Data certificate",
+        "issues": {"achievement": certificate.achievement_id},
+        "rule": {"allOf": [{"achievement": aligned[0]}]},
+    }
+    body = {
+        "rules": rules,
+        "credentials": [aligned[1]],
+        "recipient": {"did": "did:example:learner"},
+        "idempotency_key": "cert-1",
+    }
+    assert (
+        client.post(
+            "/orgs/uni/pathways/complete", json=body, headers=world.auth("viewer")
+        ).status_code
+        == 403
+    )
+    done = client.post("/orgs/uni/pathways/complete", json=body, headers=world.auth("issuer"))
+    assert done.status_code == 201, done.text
+    answer = done.json()
+    qualification = answer["qualification"]
+    assert qualification["credentialSubject"]["id"] == "did:example:learner"
+    assert qualification["credentialSubject"]["achievement"]["id"] == certificate.achievement_id
+    clr = answer["clr"]
+    assert "ClrCredential" in clr["type"]
+    keys = world.db.unit_of_work().keys.for_organisation(world.uni.id)
+    verifier = Verifier(CompositeResolver(documents=[did_document(world.uni, keys)]))
+    result = verify_clr(clr, verifier, VerifyOptions(at=world.clock()))
+    assert result.verified, result.report.render()
+    again = client.post("/orgs/uni/pathways/complete", json=body, headers=world.auth("issuer"))
+    assert again.json()["qualification"]["id"] == qualification["id"]  # idempotent
+    # credentials of someone else do not count: nothing is awarded
+    other = {**body, "recipient": {"did": "did:example:someone-else"}, "idempotency_key": "x"}
+    refused = _problem(
+        client.post("/orgs/uni/pathways/complete", json=other, headers=world.auth("issuer")), 409
+    )
+    assert "not complete" in refused["detail"]

@@ -8,6 +8,7 @@ skills framework is ESCO v1.2 (attribution in ``GET /skills/frameworks``).
 
 from __future__ import annotations
 
+import json
 import threading
 from typing import Annotated, Any, Literal
 
@@ -16,11 +17,22 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from credstack.api.context import AppContext, Bearer, Ctx
 from credstack.api.routes_vcapi import verifier_inputs
-from credstack.errors import InvalidInput
+from credstack.errors import InvalidInput, NotFound
 from credstack.platform.accounts import Action
 from credstack.platform.domain import AchievementStatus
+from credstack.platform.issuance import Issuer, IssueRequest
+from credstack.platform.keys import signing_key
+from credstack.platform.organisations import issuer_profile
 from credstack.skills.catalog import Achievement, Catalog
-from credstack.skills.pathways import parse_pathway, progress, verify_credentials
+from credstack.skills.clr import clr_bundler
+from credstack.skills.pathways import (
+    Pathway,
+    Progress,
+    complete_pathway,
+    parse_pathway,
+    progress,
+    verify_credentials,
+)
 from credstack.skills.profile import SkillProfile
 from credstack.skills.service import ATTRIBUTIONS, SkillsService, catalog_item
 from credstack.verify.verifier import Verifier, VerifyOptions
@@ -81,6 +93,18 @@ class ProgressBody(_Body):
     credentials: list[Any] = Field(max_length=MAX_CREDENTIALS)
 
 
+class Recipient(_Body):
+    email: str | None = Field(default=None, max_length=254)
+    did: str | None = Field(default=None, max_length=512)
+
+
+class CompleteBody(_Body):
+    rules: dict[str, Any]
+    credentials: list[Any] = Field(max_length=MAX_CREDENTIALS)
+    recipient: Recipient
+    idempotency_key: str | None = Field(default=None, min_length=1, max_length=128)
+
+
 class SuggestBody(_Body):
     text: str = Field(max_length=MAX_TEXT)
     top: int = Field(default=8, ge=1, le=30)
@@ -100,9 +124,15 @@ def _service(request: Request) -> SkillsService:
         return found
 
 
-def _verified(ctx: AppContext, credentials: list[Any]) -> tuple[list[Any], list[Any], list[Any]]:
+def _verified(
+    ctx: AppContext,
+    credentials: list[Any],
+    *,
+    recipient_did: str | None = None,
+    recipient_email: str | None = None,
+) -> tuple[list[Any], list[Any], list[Any]]:
     """(verified documents, their summaries, rejected) — verified offline against this
-    server's organisations and status lists."""
+    server's organisations and status lists (and, if given, issued to that recipient)."""
     with ctx.work() as uow:
         resolver, lists = verifier_inputs(ctx, uow, credentials)
     at = ctx.clock()
@@ -111,6 +141,8 @@ def _verified(ctx: AppContext, credentials: list[Any]) -> tuple[list[Any], list[
         at=at,
         verifier=Verifier(resolver),
         options=VerifyOptions(at=at, status_lists=lists),
+        recipient_did=recipient_did,
+        recipient_email=recipient_email,
     )
     documents = [e.document for e in earned if e.document is not None]
     return documents, earned, rejected
@@ -280,3 +312,62 @@ def suggest(
     if found.notice:
         out["notice"] = found.notice
     return out
+
+
+@router.post(
+    "/orgs/{slug}/pathways/complete",
+    status_code=201,
+    summary="Award a pathway's qualification and a signed CLR 2.0 bundle (issuers)",
+)
+def complete(slug: str, body: CompleteBody, ctx: Ctx, credentials: Bearer) -> dict[str, Any]:
+    """The learner's credentials must verify and be issued to ``recipient``; the rule must be
+    met (409 naming what is missing otherwise); the qualification (``issues.achievement``, a
+    published achievement of this organisation) is issued once per idempotency key."""
+    pathway = parse_pathway(body.rules)
+    if pathway.qualification is None:
+        raise InvalidInput("the pathway names no qualification to award (issues.achievement)")
+    recipient = body.recipient
+    if recipient.email is None and recipient.did is None:
+        raise InvalidInput("the recipient needs an e-mail address or a DID")
+    with ctx.work() as uow:  # authorise before verifying anything
+        ctx.member(uow, credentials, slug, Action.ISSUE)
+    _, earned, rejected = _verified(
+        ctx, body.credentials, recipient_did=recipient.did, recipient_email=recipient.email
+    )
+    at = ctx.clock()
+    with ctx.work() as uow:
+        _, org = ctx.member(uow, credentials, slug, Action.ISSUE)
+        versions = [
+            v
+            for v in uow.achievements.versions(pathway.qualification)
+            if v.organisation_id == org.id and v.status is AchievementStatus.PUBLISHED
+        ]
+        if not versions:
+            raise NotFound(f"{slug} has no published achievement {pathway.qualification}")
+        issuer = Issuer(uow, ctx.custody, org, ctx.base_url)
+        request = IssueRequest(
+            email=recipient.email, did=recipient.did, idempotency_key=body.idempotency_key
+        )
+
+        def award(_pathway: Pathway, _state: Progress) -> dict[str, Any]:
+            issued = issuer.issue(versions[-1], request, at=at)
+            document: dict[str, Any] = json.loads(issued.credential_json)
+            return document
+
+        done = complete_pathway(
+            pathway,
+            earned,
+            rejected=rejected,
+            issue=award,
+            bundle=clr_bundler(
+                signing_key(uow, ctx.custody, org),
+                issuer=issuer_profile(org),
+                at=at,
+                subject_id=recipient.did,
+            ),
+        )
+    return {
+        "qualification": done.qualification,
+        "clr": done.clr,
+        "progress": done.progress.to_json(),
+    }
