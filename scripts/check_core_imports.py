@@ -23,6 +23,14 @@ CORE = [
     "credstack.jsonld.rdf",
     "credstack.verify.verifier",
     "credstack.cli.main",
+    # the skills engine is a library too: frameworks, matching, gaps, planner, pathways, CLR
+    "credstack.skills",
+    "credstack.skills.matching",
+    "credstack.skills.gap",
+    "credstack.skills.planner",
+    "credstack.skills.pathways",
+    "credstack.skills.clr",
+    "credstack.skills.service",
 ]
 
 
