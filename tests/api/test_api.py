@@ -729,3 +729,48 @@ def test_token_secret_is_stored_only_as_sha256(world: World) -> None:
     user = world.db.unit_of_work().users.get_by_email("owner@example.org")
     assert user is not None
     assert user.password_hash.startswith("$argon2id$")
+
+
+def test_tokens_listed_and_revoked_by_id_never_showing_secrets(world: World) -> None:
+    from credstack.platform.accounts import create_token
+
+    uow = world.db.unit_of_work()
+    issuer = uow.users.get_by_email("issuer@example.org")
+    org = uow.organisations.get_by_slug("uni")
+    assert issuer is not None
+    assert org is not None
+    bound, secret = create_token(
+        uow, issuer, at=world.clock(), lifetime=timedelta(days=1), organisation=org
+    )
+    uow.commit()
+    mine = world.client.get("/me/tokens", headers=world.auth("issuer")).json()["items"]
+    assert bound.id in [t["id"] for t in mine]
+    assert all("token" not in t for t in mine)  # secrets are shown once, at creation only
+    # another user cannot revoke it (it reads as missing); the organisation's owner can
+    other = world.client.delete(f"/me/tokens/{bound.id}", headers=world.auth("viewer"))
+    assert other.status_code == 404
+    listed = world.client.get("/orgs/uni/tokens", headers=world.auth("owner")).json()["items"]
+    assert bound.id in [t["id"] for t in listed]
+    revoked = world.client.delete(f"/orgs/uni/tokens/{bound.id}", headers=world.auth("owner"))
+    assert revoked.status_code == 200
+    assert revoked.json()["revokedAt"] is not None
+    refused = world.client.get(
+        "/orgs/uni/credentials", headers={"Authorization": f"Bearer {secret}"}
+    )
+    assert refused.status_code == 401
+    # a user revokes their own login token by id
+    own = world.client.get("/me", headers=world.auth("viewer")).json()["token"]["id"]
+    assert world.client.delete(f"/me/tokens/{own}", headers=world.auth("viewer")).status_code == 200
+    assert world.client.get("/me", headers=world.auth("viewer")).status_code == 401
+
+
+def test_members_and_jobs_listed(world: World) -> None:
+    members = world.client.get("/orgs/uni/members", headers=world.auth("owner")).json()["items"]
+    assert {(m["email"], m["role"]) for m in members} >= {
+        ("owner@example.org", "owner"),
+        ("issuer@example.org", "issuer"),
+        ("viewer@example.org", "viewer"),
+    }
+    assert "other-owner@example.org" not in [m["email"] for m in members]
+    jobs = world.client.get("/orgs/uni/jobs", headers=world.auth("viewer")).json()["items"]
+    assert [j["id"] for j in jobs] == [world.job_id]

@@ -24,6 +24,22 @@ ALLOWED = {
 }
 
 
+def _org_token(w: World) -> str:
+    """A fresh token of the issuer, bound to "uni"."""
+    from datetime import timedelta
+
+    from credstack.platform.accounts import create_token
+
+    uow = w.db.unit_of_work()
+    org = uow.organisations.get_by_slug("uni")
+    user = uow.users.get_by_email("issuer@example.org")
+    assert org is not None
+    assert user is not None
+    token, _ = create_token(uow, user, at=w.clock(), lifetime=timedelta(days=1), organisation=org)
+    uow.commit()
+    return token.id
+
+
 def _uuid(w: World) -> str:
     return w.published.achievement_id.rsplit("/", 1)[1]
 
@@ -121,6 +137,14 @@ ENDPOINTS: dict[str, tuple[str, int, Call]] = {
             "/orgs/uni/members",
             {"json": {"email": "other-owner@example.org", "role": "viewer"}},
         ),
+    ),
+    "list jobs": ("read", 200, lambda w: ("GET", "/orgs/uni/jobs", {})),
+    "list members": ("manage", 200, lambda w: ("GET", "/orgs/uni/members", {})),
+    "list org tokens": ("manage", 200, lambda w: ("GET", "/orgs/uni/tokens", {})),
+    "revoke org token": (
+        "manage",
+        200,
+        lambda w: ("DELETE", f"/orgs/uni/tokens/{_org_token(w)}", {}),
     ),
     "suggest skills": (
         "issue",

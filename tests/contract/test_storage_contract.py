@@ -789,6 +789,32 @@ def test_memberships_listed_by_organisation(database: Database) -> None:
     ]
 
 
+def test_members_of_an_organisation_by_user(database: Database) -> None:
+    uow = seeded(database)
+    uow.users.add(user(2))
+    uow.users.add_membership(Membership("user-2", "org-1", Role.ISSUER))
+    uow.users.add_membership(Membership("user-1", "org-1", Role.OWNER))
+    uow.users.add_membership(Membership("user-1", "org-2", Role.VIEWER))
+    uow.commit()
+    assert database.unit_of_work().users.members("org-1") == [
+        Membership("user-1", "org-1", Role.OWNER),
+        Membership("user-2", "org-1", Role.ISSUER),
+    ]
+
+
+def test_tokens_by_id_and_by_user_newest_first(database: Database) -> None:
+    uow = seeded(database)
+    uow.users.add(user(2))
+    uow.tokens.add(token(1, created_at=at(1)))
+    uow.tokens.add(token(2, created_at=at(5)))
+    uow.tokens.add(token(3, user_id="user-2"))
+    uow.commit()
+    fresh = database.unit_of_work()
+    assert fresh.tokens.get("tok-2") == token(2, created_at=at(5))
+    assert fresh.tokens.get("tok-9") is None
+    assert [t.id for t in fresh.tokens.for_user("user-1")] == ["tok-2", "tok-1"]
+
+
 def test_endorsements_listed_oldest_first(database: Database) -> None:
     uow = seeded(database)
     uow.endorsements.add(endorsement(2))

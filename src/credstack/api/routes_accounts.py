@@ -19,6 +19,7 @@ from credstack.platform.accounts import (
     parse_scopes,
     require_scope,
     revoke_token,
+    revoke_token_by_id,
 )
 from credstack.platform.domain import Membership, Role
 from credstack.platform.organisations import create_organisation
@@ -53,6 +54,21 @@ def login(body: Login, ctx: Ctx) -> dict[str, Any]:
 def revoke(body: RevokeToken, ctx: Ctx) -> dict[str, Any]:
     with ctx.work() as uow:
         token = revoke_token(uow, body.token, at=ctx.clock())
+    return views.token(token)
+
+
+@router.get("/me/tokens", summary="The caller's tokens (never their secrets)")
+def my_tokens(ctx: Ctx, credentials: Bearer) -> dict[str, Any]:
+    with ctx.work() as uow:
+        principal = ctx.principal(uow, credentials)
+        return {"items": [views.token(t) for t in uow.tokens.for_user(principal.user.id)]}
+
+
+@router.delete("/me/tokens/{token_id}", summary="Revoke one of the caller's tokens")
+def revoke_my_token(token_id: str, ctx: Ctx, credentials: Bearer) -> dict[str, Any]:
+    with ctx.work() as uow:
+        principal = ctx.principal(uow, credentials)
+        token = revoke_token_by_id(uow, token_id, owner=principal.user, at=ctx.clock())
     return views.token(token)
 
 

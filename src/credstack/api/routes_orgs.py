@@ -383,6 +383,44 @@ def create_org_token(slug: str, body: NewOrgToken, ctx: Ctx, credentials: Bearer
     return views.token(token, secret)
 
 
+@router.get("/tokens", summary="Tokens bound to this organisation (never their secrets)")
+def list_org_tokens(slug: str, ctx: Ctx, credentials: Bearer) -> dict[str, Any]:
+    with ctx.work() as uow:
+        _, org = ctx.member(uow, credentials, slug, Action.MANAGE)
+        items = []
+        for m in uow.users.members(org.id):
+            items += [t for t in uow.tokens.for_user(m.user_id) if t.organisation_id == org.id]
+        items.sort(key=lambda t: (t.created_at, t.id), reverse=True)
+        return {"items": [views.token(t) for t in items]}
+
+
+@router.delete("/tokens/{token_id}", summary="Revoke a token bound to this organisation")
+def revoke_org_token(slug: str, token_id: str, ctx: Ctx, credentials: Bearer) -> dict[str, Any]:
+    with ctx.work() as uow:
+        _, org = ctx.member(uow, credentials, slug, Action.MANAGE)
+        token = accounts.revoke_token_by_id(uow, token_id, organisation=org, at=ctx.clock())
+    return views.token(token)
+
+
+@router.get("/members", summary="Who has which role here")
+def list_members(slug: str, ctx: Ctx, credentials: Bearer) -> dict[str, Any]:
+    with ctx.work() as uow:
+        _, org = ctx.member(uow, credentials, slug, Action.MANAGE)
+        items = []
+        for m in uow.users.members(org.id):
+            user = uow.users.get(m.user_id)
+            if user is not None:
+                items.append({"userId": user.id, "email": user.email, "role": m.role.value})
+        return {"items": items}
+
+
+@router.get("/jobs", summary="Bulk jobs of this organisation, newest first")
+def list_jobs(slug: str, ctx: Ctx, credentials: Bearer) -> dict[str, Any]:
+    with ctx.work() as uow:
+        _, org = ctx.member(uow, credentials, slug, Action.READ)
+        return {"items": [views.job(j) for j in uow.jobs.for_organisation(org.id)]}
+
+
 @router.post("/members", status_code=201, summary="Give a staff user a role here")
 def add_member(slug: str, body: NewMember, ctx: Ctx, credentials: Bearer) -> dict[str, Any]:
     with ctx.work() as uow:

@@ -195,6 +195,29 @@ def revoke_token(uow: UnitOfWork, secret: str, *, at: datetime) -> ApiToken:
     return token
 
 
+def revoke_token_by_id(
+    uow: UnitOfWork,
+    token_id: str,
+    *,
+    owner: User | None = None,
+    organisation: Organisation | None = None,
+    at: datetime,
+) -> ApiToken:
+    """Revoke a token by id: one of ``owner``'s own tokens, or a token bound to
+    ``organisation`` (its owners manage them).  Any other token reads as missing."""
+    token = uow.tokens.get(token_id)
+    mine = token is not None and owner is not None and token.user_id == owner.id
+    bound = (
+        token is not None and organisation is not None and token.organisation_id == organisation.id
+    )
+    if token is None or not (mine or bound):
+        raise NotFound(f"no token {token_id}")
+    if token.revoked_at is None:
+        token = replace(token, revoked_at=at)
+        uow.tokens.update(token)
+    return token
+
+
 def role_in(uow: UnitOfWork, user: User, organisation: Organisation) -> Role | None:
     for membership in uow.users.memberships(user.id):
         if membership.organisation_id == organisation.id:

@@ -528,10 +528,25 @@ class MemoryUserRepository(_Repo):
         ]
         return sorted(rows, key=lambda m: m.organisation_id)
 
+    def members(self, organisation_id: str) -> list[Membership]:
+        rows: list[Membership] = [
+            m for m in self._rows("memberships").values() if m.organisation_id == organisation_id
+        ]
+        return sorted(rows, key=lambda m: m.user_id)
+
 
 class MemoryTokenRepository(_Repo):
     def add(self, token: ApiToken) -> None:
         self._insert("tokens", token.id, token)
+
+    def get(self, token_id: str) -> ApiToken | None:
+        result: ApiToken | None = self._get("tokens", token_id)
+        return result
+
+    def for_user(self, user_id: str) -> list[ApiToken]:
+        rows: list[ApiToken] = [t for t in self._rows("tokens").values() if t.user_id == user_id]
+        rows.sort(key=lambda t: (t.created_at, t.id), reverse=True)
+        return [_out(t) for t in rows]
 
     def get_by_hash(self, token_hash: str) -> ApiToken | None:
         found: ApiToken | None = self._state.lookup("tokens", "token hash", (token_hash,))

@@ -606,6 +606,14 @@ class SqlUserRepository(_SqlRepo):
         )
         return [_record(Membership, r, role=Role(r.role)) for r in rows]
 
+    def members(self, organisation_id: str) -> list[Membership]:
+        rows = self._scalars(
+            select(MembershipRow)
+            .where(MembershipRow.organisation_id == organisation_id)
+            .order_by(MembershipRow.user_id)
+        )
+        return [_record(Membership, r, role=Role(r.role)) for r in rows]
+
 
 def _token(row: ApiTokenRow) -> ApiToken:
     return _record(ApiToken, row, scopes=frozenset(_load(row.scopes_json)))
@@ -624,6 +632,18 @@ class SqlTokenRepository(_SqlRepo):
     def get_by_hash(self, token_hash: str) -> ApiToken | None:
         row = self._first(select(ApiTokenRow).where(ApiTokenRow.token_hash == token_hash))
         return None if row is None else _token(row)
+
+    def get(self, token_id: str) -> ApiToken | None:
+        row = self._first(select(ApiTokenRow).where(ApiTokenRow.id == token_id))
+        return None if row is None else _token(row)
+
+    def for_user(self, user_id: str) -> list[ApiToken]:
+        rows = self._scalars(
+            select(ApiTokenRow)
+            .where(ApiTokenRow.user_id == user_id)
+            .order_by(ApiTokenRow.created_at.desc(), ApiTokenRow.id.desc())
+        )
+        return [_token(r) for r in rows]
 
     def update(self, token: ApiToken) -> None:
         self._update_by_id(ApiTokenRow, ApiTokenRow.id, _token_values(token))
