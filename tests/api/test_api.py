@@ -339,8 +339,50 @@ def test_unknown_route_is_404_problem(world: World) -> None:
     _problem(world.client.get("/nowhere"), 404, "NOT_FOUND")
 
 
-def test_platform_did_is_404_for_now(world: World) -> None:
+def test_platform_did_served_once_its_key_exists_and_rotation_keeps_old_keys(
+    world: World,
+) -> None:
+    from credstack.platform.platform_identity import (
+        ensure_platform_key,
+        platform_signing_key,
+        rotate_platform_key,
+    )
+    from credstack.proofs.dataintegrity import add_proof
+    from credstack.resolve.resolver import CompositeResolver
+    from credstack.verify.verifier import Verifier, VerifyOptions
+
     _problem(world.client.get("/.well-known/did.json"), 404, "NOT_FOUND")
+    uow = world.db.unit_of_work()
+    first = ensure_platform_key(uow, world.custody, "credstack.example", at=world.clock())
+    assert ensure_platform_key(uow, world.custody, "credstack.example", at=world.clock()) == first
+    key = platform_signing_key(uow, world.custody, "credstack.example")
+    uow.commit()
+    response = world.client.get("/.well-known/did.json")
+    assert response.status_code == 200
+    assert "max-age" in response.headers["cache-control"]
+    document = response.json()
+    assert document["id"] == "did:web:credstack.example"
+    assert key.verification_method == "did:web:credstack.example#key-1"
+    signed = add_proof(
+        {
+            "@context": ["https://www.w3.org/ns/credentials/v2"],
+            "type": ["VerifiableCredential"],
+            "issuer": "did:web:credstack.example",
+            "validFrom": "2026-01-01T00:00:00Z",
+            "credentialSubject": {"id": "did:example:log"},
+        },
+        key,
+        created=world.clock(),
+    )
+    uow = world.db.unit_of_work()
+    rotate_platform_key(uow, world.custody, "credstack.example", at=world.clock())
+    uow.commit()
+    rotated = world.client.get("/.well-known/did.json").json()
+    assert len(rotated["assertionMethod"]) == 2  # the retired key still verifies old signatures
+    report = Verifier(CompositeResolver(documents=[rotated])).verify(
+        signed, VerifyOptions(at=world.clock())
+    )
+    assert report.verified, report.render()
 
 
 def test_oversized_body_with_length_is_413(world: World) -> None:

@@ -72,6 +72,9 @@ def test_demo_did_document_over_tls_verifies_demo_credentials(
     with httpx.Client(verify=ssl.create_default_context(cafile=str(ca)), timeout=30) as client:
         did_doc = client.get(f"{base}/orgs/demo-university/did.json")
         assert did_doc.status_code == 200, did_doc.text
+        platform = client.get(f"{base}/.well-known/did.json")
+        assert platform.status_code == 200, platform.text
+        assert platform.json()["id"].startswith("did:web:localhost")
         document = did_doc.json()
         rows = (
             sqlite3.connect(database)

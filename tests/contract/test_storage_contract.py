@@ -789,6 +789,24 @@ def test_memberships_listed_by_organisation(database: Database) -> None:
     ]
 
 
+def test_platform_keys_stored_oldest_first_with_unique_fragments(database: Database) -> None:
+    from credstack.platform.domain import PLATFORM_ID
+
+    uow: UnitOfWork = database.unit_of_work()
+    first = key(1, organisation_id=PLATFORM_ID)
+    second = key(2, organisation_id=PLATFORM_ID)
+    uow.platform_keys.add(second)
+    uow.platform_keys.add(first)
+    with pytest.raises(Conflict):
+        uow.platform_keys.add(dataclasses.replace(first, id="other"))  # same fragment
+    uow.platform_keys.update(dataclasses.replace(first, status=KeyStatus.RETIRED, retired_at=at(2)))
+    uow.commit()
+    found = database.unit_of_work().platform_keys.all()
+    assert [k.id for k in found] == [first.id, second.id]
+    assert found[0].status is KeyStatus.RETIRED
+    assert found[1] == second
+
+
 def test_members_of_an_organisation_by_user(database: Database) -> None:
     uow = seeded(database)
     uow.users.add(user(2))

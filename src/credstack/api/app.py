@@ -8,8 +8,8 @@ Access rules (one organisation never acts as another):
 * an id (credential, achievement version, job) that belongs to another organisation: 404,
   exactly as if it did not exist.
 
-``GET /.well-known/did.json`` answers 404 for now: the platform DID comes with the
-transparency log's key.
+``GET /.well-known/did.json`` is the platform's own ``did:web:<host>`` document (404 until
+``credstack serve`` has made its first key).
 """
 
 from __future__ import annotations

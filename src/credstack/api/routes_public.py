@@ -8,13 +8,24 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
 from credstack.api.context import Ctx
-from credstack.errors import NotFound
+from credstack.errors import InvalidState, NotFound
 from credstack.platform.keys import did_document, signing_key
 from credstack.platform.organisations import issuer_profile
+from credstack.platform.platform_identity import platform_did_document
 from credstack.platform.statuslists import status_list_credential, status_list_url
 
 router = APIRouter(tags=["public"])
 STATUS_MAX_AGE = 300
+
+
+@router.get("/.well-known/did.json", summary="The platform's did:web document")
+def platform_did_json(ctx: Ctx) -> JSONResponse:
+    with ctx.work() as uow:
+        try:
+            document = platform_did_document(uow, ctx.host)
+        except InvalidState:
+            raise NotFound("this server has no platform identity yet") from None
+    return JSONResponse(document, headers={"Cache-Control": f"public, max-age={STATUS_MAX_AGE}"})
 
 
 @router.get("/orgs/{slug}/did.json", summary="The organisation's did:web document")

@@ -196,6 +196,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from credstack.api import routes_ob, routes_obclient, routes_skills
     from credstack.api.app import create_app
     from credstack.api.maintenance import Maintenance, resume_jobs
+    from credstack.platform.platform_identity import ensure_platform_key
     from credstack.skills.service import SkillsService
     from credstack.storage.oauth_sql import SqlOAuthStore
     from credstack.storage.obclient_sql import SqlObConnectionStore
@@ -206,6 +207,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     database = SqlDatabase(settings.database_url)
     database.migrate()
     custody = KeyCustody(settings.keks)
+    with database.unit_of_work() as uow:  # the platform's did:web:<host> key, made once
+        ensure_platform_key(uow, custody, urlsplit(settings.base_url).netloc, at=_now())
+        uow.commit()
     if args.demo:
         seeded = seed_demo(settings, database, custody)
         if seeded is not None:

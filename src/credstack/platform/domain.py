@@ -63,6 +63,10 @@ class Organisation:
     created_at: datetime | None = None
 
 
+PLATFORM_ID = "platform"
+"""``SigningKey.organisation_id`` of the platform's own keys (``did:web:<host>``)."""
+
+
 @dataclass(frozen=True, slots=True)
 class SigningKey:
     id: str

@@ -112,7 +112,7 @@ class KeyCustody:
         return pair
 
 
-def _new_key(
+def new_key(
     custody: KeyCustody, organisation: Organisation, fragment: str, at: datetime
 ) -> SigningKey:
     pair = KeyPair.generate()
@@ -135,7 +135,7 @@ def create_first_key(
 ) -> SigningKey:
     if uow.keys.for_organisation(organisation.id):
         raise InvalidState(f"organisation {organisation.slug} already has keys; rotate instead")
-    key = _new_key(custody, organisation, "key-1", at)
+    key = new_key(custody, organisation, "key-1", at)
     uow.keys.add(key)
     return key
 
@@ -148,7 +148,7 @@ def rotate_key(
     for key in keys:
         if key.status is KeyStatus.ACTIVE:
             uow.keys.update(replace(key, status=KeyStatus.RETIRED, retired_at=at))
-    new = _new_key(custody, organisation, f"key-{len(keys) + 1}", at)
+    new = new_key(custody, organisation, f"key-{len(keys) + 1}", at)
     uow.keys.add(new)
     return new
 
@@ -178,7 +178,7 @@ def mark_compromised(
         )
     )
     if was_active:
-        new = _new_key(custody, organisation, f"key-{len(keys) + 1}", at)
+        new = new_key(custody, organisation, f"key-{len(keys) + 1}", at)
         uow.keys.add(new)
         return new
     return None

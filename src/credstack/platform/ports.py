@@ -124,7 +124,6 @@ class UserRepository(Protocol):
         ...
 
 
-
 class TokenRepository(Protocol):
     def add(self, token: ApiToken) -> None: ...
     def get(self, token_id: str) -> ApiToken | None: ...
@@ -171,6 +170,16 @@ class OutboxRepository(Protocol):
         ...
 
 
+class PlatformKeyRepository(Protocol):
+    """Keys of the platform's own DID; records carry ``organisation_id == PLATFORM_ID``."""
+
+    def add(self, key: SigningKey) -> None: ...
+    def update(self, key: SigningKey) -> None: ...
+    def all(self) -> list[SigningKey]:
+        """Every platform key, oldest (by ``activated_at``) first."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One transaction over every repository."""
 
@@ -186,6 +195,7 @@ class UnitOfWork(Protocol):
     challenges: ChallengeRepository
     claims: ClaimRepository
     outbox: OutboxRepository
+    platform_keys: PlatformKeyRepository
 
     def commit(self) -> None: ...
     def rollback(self) -> None: ...

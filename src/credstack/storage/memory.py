@@ -48,6 +48,7 @@ from credstack.platform.ports import (
     KeyRepository,
     OrganisationRepository,
     OutboxRepository,
+    PlatformKeyRepository,
     StatusListRepository,
     TokenRepository,
     UserRepository,
@@ -63,6 +64,7 @@ _UniqueKey = Callable[[Any], tuple[Hashable, ...] | None]
 _UNIQUE: dict[str, list[tuple[str, _UniqueKey]]] = {
     "organisations": [("slug", lambda r: (r.slug,))],
     "keys": [("fragment", lambda r: (r.organisation_id, r.fragment))],
+    "platform_keys": [("fragment", lambda r: (r.fragment,))],
     "achievements": [("version", lambda r: (r.achievement_id, r.version))],
     "credentials": [
         (
@@ -106,6 +108,7 @@ _REFERENCES: dict[str, list[tuple[str, str]]] = {
 _TABLES = (
     "organisations",
     "keys",
+    "platform_keys",
     "achievements",
     "credentials",
     "status_lists",
@@ -299,6 +302,18 @@ class MemoryKeyRepository(_Repo):
         rows: list[SigningKey] = [
             k for k in self._rows("keys").values() if k.organisation_id == organisation_id
         ]
+        return [_out(k) for k in sorted(rows, key=lambda k: (k.activated_at, k.id))]
+
+
+class MemoryPlatformKeyRepository(_Repo):
+    def add(self, key: SigningKey) -> None:
+        self._insert("platform_keys", key.id, key)
+
+    def update(self, key: SigningKey) -> None:
+        self._replace("platform_keys", key.id, key)
+
+    def all(self) -> list[SigningKey]:
+        rows: list[SigningKey] = list(self._rows("platform_keys").values())
         return [_out(k) for k in sorted(rows, key=lambda k: (k.activated_at, k.id))]
 
 
@@ -664,6 +679,7 @@ class MemoryUnitOfWork:
         self.challenges: ChallengeRepository = MemoryChallengeRepository(self)
         self.claims: ClaimRepository = MemoryClaimRepository(self)
         self.outbox: OutboxRepository = MemoryOutboxRepository(self)
+        self.platform_keys: PlatformKeyRepository = MemoryPlatformKeyRepository(self)
 
     def _begin(self) -> None:
         with self._database._lock:

@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session
 
 from credstack.errors import Conflict, NotFound
 from credstack.platform.domain import (
+    PLATFORM_ID,
     AchievementStatus,
     AchievementVersion,
     ApiToken,
@@ -69,6 +70,7 @@ from credstack.storage.rows import (
     MembershipRow,
     OrganisationRow,
     OutboxMessageRow,
+    PlatformKeyRow,
     SigningKeyRow,
     StatusListRow,
     UserRow,
@@ -84,6 +86,7 @@ __all__ = [
     "SqlKeyRepository",
     "SqlOrganisationRepository",
     "SqlOutboxRepository",
+    "SqlPlatformKeyRepository",
     "SqlStatusListRepository",
     "SqlTokenRepository",
     "SqlUserRepository",
@@ -255,6 +258,27 @@ class SqlKeyRepository(_SqlRepo):
             .order_by(SigningKeyRow.activated_at, SigningKeyRow.id)
         )
         return [_key(r) for r in rows]
+
+
+class SqlPlatformKeyRepository(_SqlRepo):
+    def add(self, key: SigningKey) -> None:
+        values = _values(key, status=str(key.status))
+        del values["organisation_id"]
+        self._insert(PlatformKeyRow, [values])
+
+    def update(self, key: SigningKey) -> None:
+        values = _values(key, status=str(key.status))
+        del values["organisation_id"]
+        self._update_by_id(PlatformKeyRow, PlatformKeyRow.id, values)
+
+    def all(self) -> list[SigningKey]:
+        rows = self._scalars(
+            select(PlatformKeyRow).order_by(PlatformKeyRow.activated_at, PlatformKeyRow.id)
+        )
+        return [
+            _record(SigningKey, r, status=KeyStatus(r.status), organisation_id=PLATFORM_ID)
+            for r in rows
+        ]
 
 
 # achievements ------------------------------------------------------------------------------

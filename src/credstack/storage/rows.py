@@ -48,6 +48,23 @@ class SigningKeyRow(Base):
     compromised_since: Mapped[datetime | None]
 
 
+class PlatformKeyRow(Base):
+    """Keys of the platform's own DID (``did:web:<host>``), like an organisation's."""
+
+    __tablename__ = "platform_keys"
+    __table_args__ = (UniqueConstraint("fragment"),)
+
+    id: Mapped[str] = mapped_column(String, primary_key=True)
+    fragment: Mapped[str] = mapped_column(String)
+    public_key_multibase: Mapped[str] = mapped_column(Text)
+    encrypted_secret: Mapped[bytes] = mapped_column(LargeBinary)
+    kek_id: Mapped[str] = mapped_column(String)
+    status: Mapped[str] = mapped_column(String(16))
+    activated_at: Mapped[datetime]
+    retired_at: Mapped[datetime | None]
+    compromised_since: Mapped[datetime | None]
+
+
 class AchievementVersionRow(Base):
     __tablename__ = "achievement_versions"
     __table_args__ = (UniqueConstraint("achievement_id", "version"),)

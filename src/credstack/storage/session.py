@@ -34,6 +34,7 @@ from credstack.platform.ports import (
     KeyRepository,
     OrganisationRepository,
     OutboxRepository,
+    PlatformKeyRepository,
     StatusListRepository,
     TokenRepository,
     UserRepository,
@@ -49,6 +50,7 @@ from credstack.storage.repositories import (
     SqlKeyRepository,
     SqlOrganisationRepository,
     SqlOutboxRepository,
+    SqlPlatformKeyRepository,
     SqlStatusListRepository,
     SqlTokenRepository,
     SqlUserRepository,
@@ -153,6 +155,7 @@ class SqlUnitOfWork:
         self.challenges: ChallengeRepository = SqlChallengeRepository(session, self)
         self.claims: ClaimRepository = SqlClaimRepository(session, self)
         self.outbox: OutboxRepository = SqlOutboxRepository(session, self)
+        self.platform_keys: PlatformKeyRepository = SqlPlatformKeyRepository(session, self)
 
     def commit(self) -> None:
         """Commit, or roll back everything and raise (Conflict, Unavailable, …)."""
