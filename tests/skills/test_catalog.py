@@ -141,6 +141,9 @@ def test_parse_catalog_duplicate_member_in_line_rejected() -> None:
         ({"price": None}, "price must be a number"),
         ({"quality": 1.5}, "quality must be a number from 0 to 1"),
         ({"quality": -0.1}, "quality must be a number from 0 to 1"),
+        ({"ects": "5"}, "ects must be a number"),
+        ({"ects": True}, "ects must be a number"),
+        ({"ects": -1}, "ects must not be negative (-1)"),
         ({"currency": "euro"}, "currency must be an ISO 4217 code"),
         ({"id": ""}, "id must be a non-empty string"),
         ({"name": 3}, "name must be a non-empty string"),
@@ -205,9 +208,19 @@ def test_parse_catalog_unknown_skill_against_framework_named() -> None:
     assert len(parse_catalog(text, framework=known)) == 1
 
 
+def test_parse_catalog_optional_ects_read_as_credits() -> None:
+    catalog = parse_catalog(jsonl(record("a", ects=5), record("b"), record("c", ects=0)))
+    assert catalog.get("a").ects == 5.0
+    assert catalog.get("b").ects is None
+    assert catalog.get("a").credits("ects") == 5.0
+    assert catalog.get("b").credits("ects") == 0.0
+    assert catalog.get("c").credits("hours") == 10
+    assert "ects" not in catalog.get("b").to_json()
+
+
 def test_dump_catalog_round_trips() -> None:
     original = parse_catalog(
-        jsonl(record("a", quality=0.5), record("b", prerequisites=["a"], hours=1.5))
+        jsonl(record("a", quality=0.5, ects=2.5), record("b", prerequisites=["a"], hours=1.5))
     )
     out = io.StringIO()
     dump_catalog(original, out)

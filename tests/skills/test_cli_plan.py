@@ -276,3 +276,74 @@ def test_plan_check_esco_refuses_unknown_skill_uri(tmp_path: Path, catalog: str)
     need = uri_file(tmp_path / "need.txt", UNKNOWN_SKILL)
     assert run(["plan", "--catalog", catalog, "--need", need]) == 0  # honest: uncovered
     assert run(["plan", "--catalog", catalog, "--need", need, "--check-esco"]) == 2
+
+
+# ---------------------------------------------------------------------- pathways
+
+
+def rules_file(path: Path, rule: dict[str, Any]) -> str:
+    document = {"version": 1, "id": "urn:pathway:cli", "name": "CLI Certificate", "rule": rule}
+    path.write_text(json.dumps(document), encoding="utf-8")
+    return str(path)
+
+
+def test_plan_pathway_without_need_plans_the_cheapest_completion(
+    tmp_path: Path, catalog: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rules = rules_file(
+        tmp_path / "rules.json",
+        {"anyOf": [{"achievement": "adv"}, {"achievement": "solo"}]},
+    )
+    assert run(["plan", "--catalog", catalog, "--pathway", rules, "--json"]) == 0
+    answer = json.loads(capsys.readouterr().out)
+    assert answer["plan"] == ["solo"]  # 3 h, rather than intro + adv (14 h)
+    assert answer["pathway"] == {
+        "id": "urn:pathway:cli",
+        "name": "CLI Certificate",
+        "satisfied": True,
+    }
+    assert answer["covered"] == []
+    assert answer["steps"][0]["explanation"] == "counts towards CLI Certificate: rule.anyOf[1]"
+    argv = ["plan", "--catalog", catalog, "--pathway", rules, "--minimize", "price", "--json"]
+    assert run(argv) == 0
+    assert json.loads(capsys.readouterr().out)["plan"] == ["intro", "adv"]
+
+
+def test_plan_pathway_with_need_plans_both_jointly(
+    tmp_path: Path, catalog: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rules = rules_file(tmp_path / "rules.json", {"allOf": [{"achievement": "intro"}]})
+    need = uri_file(tmp_path / "need.txt", "http://x.example/s3")
+    assert run(["plan", "--catalog", catalog, "--need", need, "--pathway", rules]) == 0
+    out = capsys.readouterr().out
+    assert "Learning path: 2 achievements" in out
+    assert "counts towards CLI Certificate: rule.allOf[0]" in out
+    assert "Completes CLI Certificate (urn:pathway:cli)." in out
+
+
+def test_plan_pathway_already_complete_says_so(
+    tmp_path: Path, catalog: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rules = rules_file(tmp_path / "rules.json", {"allOf": [{"achievement": "intro"}]})
+    done = uri_file(tmp_path / "done.txt", "intro")
+    assert run(["plan", "--catalog", catalog, "--pathway", rules, "--completed", done]) == 0
+    assert "CLI Certificate is already complete" in capsys.readouterr().out
+
+
+def test_plan_pathway_that_cannot_be_completed_exits_2(tmp_path: Path, catalog: str) -> None:
+    rules = rules_file(
+        tmp_path / "rules.json", {"allOf": [{"achievement": "intro"}, {"achievement": "nope"}]}
+    )
+    assert run(["plan", "--catalog", catalog, "--pathway", rules]) == 2
+    parser = _Parser(prog="credstack")
+    register(parser.add_subparsers(dest="command", parser_class=_Parser), _Parser)
+    args = parser.parse_args(["plan", "--catalog", catalog, "--pathway", rules])
+    with pytest.raises(InvalidInput, match=r"rule\.allOf\[1\]: achievement nope is neither"):
+        args.func(args)
+
+
+def test_plan_pathway_bad_rule_file_exits_2(tmp_path: Path, catalog: str) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"version": 1, "id": "x", "name": "X", "rule": {"allOf": []}}', "utf-8")
+    assert run(["plan", "--catalog", catalog, "--pathway", str(bad)]) == 2
+    assert run(["plan", "--catalog", catalog, "--pathway", str(tmp_path / "none.json")]) == 2

@@ -1,7 +1,9 @@
 """``credstack plan``: the cheapest learning path from a catalog to the skills a role needs.
 
 ``credstack plan --catalog FILE (--need FILE | --occupation URI [--include-optional])
-[--have FILE] [--minimize hours|price] [--json]``.  Skill lists are files with one URI a line
+[--have FILE] [--minimize hours|price] [--pathway RULES.json] [--json]``.  With ``--pathway``
+the plan also completes that stackable qualification (``--need``/``--occupation`` are then
+optional).  Skill lists are files with one URI a line
 (blank lines and ``#`` comments ignored).  Exit 0 with a plan (even when part of the gap cannot
 be covered: ``uncovered`` names it); exit 2 for a malformed catalog, an unknown occupation or
 unusable options.
@@ -80,6 +82,11 @@ def render(result: PlanResult, label: Callable[[str], str] | None = None) -> str
     unit = " h" if result.objective == "hours" else price_unit
     lines: list[str] = []
     if not result.plan and not result.uncovered:
+        if result.pathway is not None:
+            return (
+                f"Nothing to learn: {result.pathway.name} is already complete and every "
+                "needed skill is held.\n"
+            )
         return "Nothing to learn: every needed skill is already held.\n"
     proof = "proven optimal" if result.optimal else "best found, NOT proven optimal"
     count = len(result.plan)
@@ -100,6 +107,8 @@ def render(result: PlanResult, label: Callable[[str], str] | None = None) -> str
             f"Total: {_num(result.total_hours)} h, {price}. "
             f"A greedy pick would cost {_num(result.greedy_total)}{unit}."
         )
+    if result.pathway is not None:
+        lines.append(f"Completes {result.pathway.name} ({result.pathway.id}).")
     lines.append(
         f"Covers {len(result.covered)} of {len(result.covered) + len(result.uncovered)} "
         "missing skills."
@@ -112,8 +121,11 @@ def render(result: PlanResult, label: Callable[[str], str] | None = None) -> str
 
 def _cmd_plan(args: argparse.Namespace) -> int:
     from credstack.skills.catalog import load_catalog
+    from credstack.skills.pathways import load_pathway
     from credstack.skills.planner import plan_path
 
+    if not (args.need or args.occupation or args.pathway):
+        raise InvalidInput("plan needs --need FILE, --occupation URI or --pathway RULES.json")
     if args.include_optional and not args.occupation:
         raise InvalidInput("--include-optional needs --occupation")
     framework = _esco() if (args.occupation or args.check_esco) else None
@@ -126,7 +138,7 @@ def _cmd_plan(args: argparse.Namespace) -> int:
         if args.include_optional:
             need += [s for s in occupation.optional if s not in set(need)]
     else:
-        need = read_uri_list(args.need, "--need")
+        need = read_uri_list(args.need, "--need") if args.need else []
     have = read_uri_list(args.have, "--have") if args.have else []
     if args.check_esco and framework is not None:
         unknown = [u for u in [*need, *have] if u not in framework.skills]
@@ -134,6 +146,7 @@ def _cmd_plan(args: argparse.Namespace) -> int:
             raise InvalidInput(f"unknown ESCO skill URI: {', '.join(dict.fromkeys(unknown))}")
     catalog = load_catalog(args.catalog, framework=framework if args.check_esco else None)
     completed = _read_ids(args.completed) if args.completed else []
+    pathway = load_pathway(args.pathway) if args.pathway else None
     label = framework.label_of if framework is not None else None
     result = plan_path(
         catalog,
@@ -145,6 +158,7 @@ def _cmd_plan(args: argparse.Namespace) -> int:
         require=args.require or (),
         label=label,
         time_limit=args.time_limit,
+        pathway=pathway,
     )
     if args.json:
         sys.stdout.write(json.dumps(result.to_json(), indent=2, ensure_ascii=False) + "\n")
@@ -183,7 +197,7 @@ def register(sub: Any, parser_class: type[argparse.ArgumentParser]) -> None:
         "total hours or price, respecting prerequisites (exact integer program, HiGHS).",
     )
     plan.add_argument("--catalog", required=True, metavar="FILE", help="catalog (JSON Lines)")
-    target = plan.add_mutually_exclusive_group(required=True)
+    target = plan.add_mutually_exclusive_group()
     target.add_argument("--need", metavar="FILE", help="skill URIs needed, one a line")
     target.add_argument("--occupation", metavar="URI", help="ESCO occupation URI")
     plan.add_argument(
@@ -207,6 +221,11 @@ def register(sub: Any, parser_class: type[argparse.ArgumentParser]) -> None:
         action="append",
         metavar="ID",
         help="achievement that must be in the plan (repeatable)",
+    )
+    plan.add_argument(
+        "--pathway",
+        metavar="RULES.json",
+        help="also complete this stackable qualification (pathway rule file, docs/pathways.md)",
     )
     plan.add_argument(
         "--check-esco",

@@ -4,9 +4,10 @@ One achievement a line (https://jsonlines.org/)::
 
     {"id": "py-101", "name": "Python basics", "skills": ["http://data.europa.eu/esco/skill/..."],
      "hours": 20, "price": 150, "currency": "EUR", "prerequisites": [], "issuer": "Acme",
-     "quality": 0.8}
+     "quality": 0.8, "ects": 2}
 
-``currency`` and ``quality`` are optional; every other member is required.  Unknown members
+``currency``, ``quality`` and ``ects`` (ECTS credits, for pathway totals) are optional; every
+other member is required.  Unknown members
 are ignored.  Blank lines are skipped.  Every problem of a file is collected (with its line
 number) and reported in one :class:`~credstack.errors.InvalidInput`.
 """
@@ -53,10 +54,17 @@ class Achievement:
     prerequisites: tuple[str, ...] = ()
     currency: str | None = None
     quality: float | None = None
+    ects: float | None = None
 
     def cost(self, objective: str) -> float:
         """The item's cost in the unit of ``objective`` (``hours`` or ``price``)."""
         return self.hours if objective == "hours" else self.price
+
+    def credits(self, unit: str) -> float:
+        """Credits towards a pathway total: ``ects`` (0 when unset) or ``hours``."""
+        if unit == "hours":
+            return self.hours
+        return self.ects or 0.0
 
     def to_json(self) -> dict[str, Any]:
         """The catalog line for this item (optional members only when set)."""
@@ -73,6 +81,8 @@ class Achievement:
         out["issuer"] = self.issuer
         if self.quality is not None:
             out["quality"] = self.quality
+        if self.ects is not None:
+            out["ects"] = self.ects
         return out
 
 
@@ -185,6 +195,12 @@ def _achievement(record: dict[str, Any], at: str, problems: list[str]) -> Achiev
     quality = record.get("quality")
     if quality is not None and not (_is_number(quality) and 0 <= quality <= 1):
         problems.append(f"{at}: quality must be a number from 0 to 1")
+    ects = record.get("ects")
+    if ects is not None:
+        if not _is_number(ects):
+            problems.append(f"{at}: ects must be a number, not {json.dumps(ects)[:40]}")
+        elif ects < 0:
+            problems.append(f"{at}: ects must not be negative ({ects})")
     if len(problems) > before or skills is None or prerequisites is None:
         return None
     if not (isinstance(ident, str) and isinstance(name, str) and isinstance(issuer, str)):
@@ -199,6 +215,7 @@ def _achievement(record: dict[str, Any], at: str, problems: list[str]) -> Achiev
         prerequisites=tuple(dict.fromkeys(prerequisites)),
         currency=currency,
         quality=None if quality is None else float(quality),
+        ects=None if ects is None else float(ects),
     )
 
 

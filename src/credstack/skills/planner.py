@@ -15,6 +15,24 @@ prerequisite closure, and items dominated by a cheaper-or-equal item (with its p
 that teaches a superset of their missing skills are dropped; neither step changes the
 optimum.  A cost-effectiveness greedy pick runs on the same items for comparison.
 
+With a stackable ``pathway`` (``docs/pathways.md``) the plan must also complete the pathway's
+rule: every non-leaf rule node gets a 0-1 variable ``y`` (a leaf is ``x_item``, or the
+constant 1 for an achievement already held, 0 for one that is neither held nor in the
+catalog)::
+
+    allOf          y <= y_child                        for every child
+    anyOf          sum y_child >= y
+    atLeast n      sum y_child >= n y
+    minTotal a     sum credits_i x_i + held credits >= a y
+    root           y = 1
+
+An ordered ``allOf`` additionally needs an order: the planned items a step counts on come
+after those of the step before.  Its leaves get witness variables ``w <= x``, and positions
+``t`` (Miller-Tucker-Zemlin style) keep witnesses of consecutive steps and prerequisites in
+one consistent order.  Held achievements count as earned before anything planned, in an
+order that fits; so once a step needs a planned item, later steps can count planned items
+only.
+
 Quality (``min_quality``) is a *preference with fallback*: for each missing skill, only items
 whose ``quality`` is at or above the threshold may be chosen to teach it, unless no such item
 teaches that skill, in which case every item teaching it stays allowed.  Items without a
@@ -25,21 +43,37 @@ allowed (they are not optional).
 from __future__ import annotations
 
 import heapq
+import itertools
 import math
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse import coo_matrix
 
-from credstack.errors import InvalidInput
+from credstack.errors import InvalidInput, InvalidState
 from credstack.skills.catalog import Achievement, Catalog
+from credstack.skills.pathways import (
+    AllOf,
+    AnyOf,
+    AtLeast,
+    Earned,
+    Leaf,
+    MinTotal,
+    Node,
+    NodeResult,
+    Pathway,
+    evaluate,
+    evaluate_many,
+)
 
 Objective = Literal["hours", "price"]
 OBJECTIVES: tuple[Objective, ...] = ("hours", "price")
 DEFAULT_TIME_LIMIT = 60.0
+_EPS = 1e-9  # the pathway evaluator's tolerance on totals
+_ZERO, _ONE = -1, -2  # constant values of a rule node (variables are columns >= 0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,10 +124,11 @@ class PlanResult:
     greedy_total: float
     mip_gap: float | None
     candidates: int
+    pathway: Pathway | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The ``credstack plan --json`` answer."""
-        return {
+        out: dict[str, Any] = {
             "plan": list(self.plan),
             "steps": [s.to_json() for s in self.steps],
             "objective": self.objective,
@@ -105,6 +140,9 @@ class PlanResult:
             "optimal": self.optimal,
             "greedy_total": self.greedy_total,
         }
+        if self.pathway is not None:
+            out["pathway"] = {"id": self.pathway.id, "name": self.pathway.name, "satisfied": True}
+        return out
 
 
 def _round(value: float) -> float:
@@ -126,6 +164,7 @@ class _Problem:
         required: list[str],
         objective: Objective,
         min_quality: float | None,
+        rule_items: Iterable[str] = (),
     ) -> None:
         self.catalog = catalog
         self.objective = objective
@@ -141,6 +180,8 @@ class _Problem:
                 teachers = good or teachers
             pool.update(dict.fromkeys(teachers))
         pool.update(dict.fromkeys(required))
+        self.rule_items = frozenset(rule_items)
+        pool.update(dict.fromkeys(sorted(self.rule_items)))
         frontier = list(pool)
         while frontier:  # prerequisite closure
             item = catalog.items[frontier.pop()]
@@ -203,7 +244,7 @@ class _Problem:
 
     def undominated(self) -> list[str]:
         """Candidates after dropping items another item (with its prerequisites) beats."""
-        protected = set(self.required)
+        protected = set(self.required) | self.rule_items
         for prereqs in self.prereqs.values():
             protected.update(prereqs)
         closure_cost = {k: self.closure_cost(k) for k in self.items}
@@ -232,11 +273,11 @@ class _Problem:
     # ------------------------------------------------------------------ solvers
 
     def solve_milp(
-        self, candidates: list[str], time_limit: float
-    ) -> tuple[set[str] | None, bool, float | None]:
-        """Exact 0-1 program; returns (chosen, proven optimal, mip gap)."""
-        if not candidates:
-            return set(), True, 0.0
+        self, candidates: list[str], time_limit: float, rule: _RuleModel | None = None
+    ) -> _Solution:
+        """Exact 0-1 program (with the pathway's rule rows when ``rule`` is given)."""
+        if not candidates and (rule is None or not rule.integrality):
+            return _Solution(set(), True, 0.0, [])
         column = {k: n for n, k in enumerate(candidates)}
         rows: list[int] = []
         cols: list[int] = []
@@ -260,29 +301,52 @@ class _Problem:
                 vals += [1.0, -1.0]
                 lower.append(-np.inf)
                 upper.append(0.0)
-        low = np.zeros(len(candidates))
+        width = len(candidates)
+        low = [0.0] * width
+        high = [1.0] * width
+        integrality = [1] * width
         for r in self.required:
             low[column[r]] = 1.0
+        if rule is not None:
+            for terms, row_low, row_high in rule.rows:
+                row = len(lower)
+                for col, value in terms.items():
+                    rows.append(row)
+                    cols.append(col)
+                    vals.append(value)
+                lower.append(row_low)
+                upper.append(row_high)
+            width += len(rule.integrality)
+            low += rule.low
+            high += rule.high
+            integrality += rule.integrality
+            for col in rule.forced:
+                low[col] = 1.0
         constraints = []
         if lower:
-            matrix = coo_matrix((vals, (rows, cols)), shape=(len(lower), len(candidates)))
+            matrix = coo_matrix((vals, (rows, cols)), shape=(len(lower), width))
             constraints.append(LinearConstraint(matrix.tocsr(), np.array(lower), np.array(upper)))
+        cost = np.zeros(width)
+        cost[: len(candidates)] = [self.cost[k] for k in candidates]
         result = milp(
-            np.array([self.cost[k] for k in candidates]),
-            integrality=np.ones(len(candidates)),
-            bounds=Bounds(low, np.ones(len(candidates))),
+            cost,
+            integrality=np.array(integrality),
+            bounds=Bounds(np.array(low), np.array(high)),
             constraints=constraints,
             options={"time_limit": time_limit, "mip_rel_gap": 0.0, "disp": False},
         )
         if result.x is None:
-            return None, False, None
+            return _Solution(None, False, None, infeasible=int(result.status) == 2)
         chosen = {k for k in candidates if result.x[column[k]] > 0.5}
         gap = getattr(result, "mip_gap", None)
-        return chosen, int(result.status) == 0, None if gap is None else float(gap)
+        values = [float(v) for v in result.x]
+        return _Solution(
+            chosen, int(result.status) == 0, None if gap is None else float(gap), values
+        )
 
-    def solve_greedy(self, candidates: list[str]) -> set[str]:
+    def solve_greedy(self, candidates: list[str], start: Iterable[str] = ()) -> set[str]:
         """Cost-effectiveness greedy: cheapest added cost (prerequisites included) per new skill."""
-        chosen: set[str] = set()
+        chosen: set[str] = set(start)
         for r in self.required:
             chosen |= self.closures[r]
         covered = set().union(*(self.teaches[k] for k in chosen)) if chosen else set()
@@ -335,17 +399,53 @@ class _Problem:
                 changed = True
         return kept
 
+    def prune_order(self, order: list[str], holds: Callable[[list[str]], bool]) -> list[str]:
+        """:meth:`prune` for a plan in a fixed order that must keep ``holds`` (a pathway) true."""
+        kept = list(order)
+        count: dict[str, int] = {}
+        for k in kept:
+            for s in self.teaches[k]:
+                count[s] = count.get(s, 0) + 1
+        required = set(self.required)
+        changed = True
+        while changed:
+            changed = False
+            inside = set(kept)
+            needed = {p for k in kept for p in self.prereqs[k] if p in inside}
+            for k in sorted(kept, key=self.order_key, reverse=True):
+                if k in required or k in needed or any(count[s] < 2 for s in self.teaches[k]):
+                    continue
+                trial = [m for m in kept if m != k]
+                if not holds(trial):
+                    continue
+                kept = trial
+                for s in self.teaches[k]:
+                    count[s] -= 1
+                changed = True
+                break
+        return kept
+
     def total(self, chosen: Iterable[str]) -> float:
         return _round(math.fsum(self.cost[k] for k in chosen))
 
-    def ordered(self, chosen: set[str]) -> list[str]:
-        """Prerequisites first; among ready items the cheapest (then by name, id) first."""
-        waiting = {k: sum(1 for p in self.prereqs[k] if p in chosen) for k in chosen}
+    def ordered(
+        self, chosen: set[str], before: Mapping[str, Iterable[str]] | None = None
+    ) -> list[str]:
+        """Prerequisites first; among ready items the cheapest (then by name, id) first.
+
+        ``before`` adds precedence among chosen items (``before[k]``: items that come before
+        ``k``, e.g. earlier steps of an ordered pathway group).  With a cycle, the items on
+        it are left out: callers compare lengths.
+        """
+        preds = {
+            k: {p for p in (*self.prereqs[k], *(before or {}).get(k, ())) if p in chosen and p != k}
+            for k in chosen
+        }
+        waiting = {k: len(v) for k, v in preds.items()}
         after: dict[str, list[str]] = {k: [] for k in chosen}
         for k in chosen:
-            for p in self.prereqs[k]:
-                if p in chosen:
-                    after[p].append(k)
+            for p in preds[k]:
+                after[p].append(k)
         ready = [(self.order_key(k), k) for k, n in waiting.items() if n == 0]
         heapq.heapify(ready)
         out: list[str] = []
@@ -357,6 +457,536 @@ class _Problem:
                 if waiting[nxt] == 0:
                     heapq.heappush(ready, (self.order_key(nxt), nxt))
         return out
+
+
+@dataclass(frozen=True, slots=True)
+class _Solution:
+    """What HiGHS returned: chosen items, proven optimal, final gap, all variable values."""
+
+    chosen: set[str] | None
+    optimal: bool
+    mip_gap: float | None
+    values: list[float] | None = None
+    infeasible: bool = False
+
+
+@dataclass
+class _RuleModel:
+    """The pathway's rows and extra variables (columns after the item columns)."""
+
+    rows: list[tuple[dict[int, float], float, float]] = field(default_factory=list)
+    low: list[float] = field(default_factory=list)
+    high: list[float] = field(default_factory=list)
+    integrality: list[int] = field(default_factory=list)
+    forced: list[int] = field(default_factory=list)
+    pairs: list[tuple[int, str, int, str]] = field(default_factory=list)
+    groups: list[str] = field(default_factory=list)  # ordered groups with planned steps
+
+
+def _credit_pool(node: MinTotal, catalog: Catalog, held: frozenset[str]) -> list[str]:
+    """Ids a minTotal counts: those listed, or every catalog item and held achievement."""
+    if node.achievements is not None:
+        return list(dict.fromkeys(node.achievements))
+    return list(dict.fromkeys([*catalog.items, *sorted(held)]))
+
+
+def _walk(node: Node) -> Iterable[Node]:
+    yield node
+    if isinstance(node, AllOf | AnyOf | AtLeast):
+        for child in node.children:
+            yield from _walk(child)
+
+
+def _rule_items(pathway: Pathway, catalog: Catalog, held: frozenset[str]) -> list[str]:
+    """Catalog items (not held) the rule can use: leaves and minTotal items with credits."""
+    out: dict[str, None] = {}
+    for node in _walk(pathway.rule):
+        if isinstance(node, Leaf):
+            if node.achievement in catalog and node.achievement not in held:
+                out[node.achievement] = None
+        elif isinstance(node, MinTotal):
+            for a in _credit_pool(node, catalog, held):
+                if a in catalog and a not in held and catalog.items[a].credits(node.unit) > 0:
+                    out[a] = None
+    return list(out)
+
+
+class _Rule:
+    """A pathway over one planning problem: MILP rows, greedy pick, checks, explanations."""
+
+    def __init__(self, pathway: Pathway, problem: _Problem, held: frozenset[str]) -> None:
+        self.pathway = pathway
+        self.problem = problem
+        self.catalog = problem.catalog
+        self.held = held  # every achievement id the learner holds (catalog or not)
+        self.pools = {
+            n.path: _credit_pool(n, self.catalog, held)
+            for n in _walk(pathway.rule)
+            if isinstance(n, MinTotal)
+        }
+        self.pool_sets = {k: frozenset(v) for k, v in self.pools.items()}
+        self.bases: dict[str, float] = {}
+
+    # ------------------------------------------------------------ set semantics
+
+    def credit(self, achievement: str, unit: str) -> float:
+        item = self.catalog.items.get(achievement)
+        return 0.0 if item is None else item.credits(unit)
+
+    def base(self, node: MinTotal, masked: bool) -> float:
+        """Credits the learner already holds towards ``node`` (none once masked)."""
+        if masked:
+            return 0.0
+        if node.path not in self.bases:
+            self.bases[node.path] = math.fsum(
+                self.credit(a, node.unit) for a in self.pools[node.path] if a in self.held
+            )
+        return self.bases[node.path]
+
+    def value(self, node: Node, chosen: set[str] | frozenset[str], masked: bool = False) -> bool:
+        """Is ``node`` met by held achievements plus ``chosen`` (planned) items?
+
+        ``masked``: held achievements do not count (a later step of an ordered group whose
+        earlier step needs a planned item).  Planned items are assumed put in a fitting order.
+        """
+        if isinstance(node, Leaf):
+            return node.achievement in chosen or (not masked and node.achievement in self.held)
+        if isinstance(node, MinTotal):
+            total = self.base(node, masked) + math.fsum(
+                self.credit(a, node.unit)
+                for a in self.pools[node.path]
+                if a in chosen and a not in self.held
+            )
+            return total + _EPS >= node.amount
+        if isinstance(node, AllOf):
+            if node.ordered:
+                start = self.first_open(node, masked)
+                return all(
+                    self.value(c, chosen, masked or n > start)
+                    for n, c in enumerate(node.children)
+                    if n >= start
+                )
+            return all(self.value(c, chosen, masked) for c in node.children)
+        need = 1 if isinstance(node, AnyOf) else node.count
+        return sum(self.value(c, chosen, masked) for c in node.children) >= need
+
+    def first_open(self, node: AllOf, masked: bool) -> int:
+        """Index of the first step of an ordered group that held achievements do not meet."""
+        if masked:
+            return 0
+        for n, child in enumerate(node.children):
+            if not self.value(child, frozenset(), False):
+                return n
+        return len(node.children)
+
+    # ------------------------------------------------------------ reduction
+
+    def reducible(self, candidates: list[str]) -> set[str]:
+        """Credit-only items that cheaper, larger items make unnecessary (same optimum).
+
+        An item *j* that teaches no gap skill, is no leaf, not required and no prerequisite of
+        a remaining candidate,
+        and counts only towards one minTotal outside ordered groups, is dropped when the items
+        kept so far that rank before it (by cost, then credits), cost no more than *j* with
+        their prerequisites and are worth at least *j*'s credits, together reach that total.
+        Some optimal plan holds every such item whenever it holds *j* (else swapping *j* for
+        one is no dearer), so *j* is never needed.
+        """
+        ordered_nodes = {
+            inner.path
+            for n in _walk(self.pathway.rule)
+            if isinstance(n, AllOf) and n.ordered
+            for inner in _walk(n)
+            if isinstance(inner, MinTotal)
+        }
+        totals = [n for n in _walk(self.pathway.rule) if isinstance(n, MinTotal)]
+        if not any(n.path not in ordered_nodes for n in totals):
+            return set()
+        problem = self.problem
+        leaves = {n.achievement for n in _walk(self.pathway.rule) if isinstance(n, Leaf)}
+        needed = set(problem.required) | {p for k in candidates for p in problem.prereqs[k]}
+        member: dict[str, list[MinTotal]] = {}
+        for node in totals:
+            members = self.pool_sets[node.path]
+            for k in candidates:
+                if k in members and self.credit(k, node.unit) > 0:
+                    member.setdefault(k, []).append(node)
+
+        def key(k: str) -> tuple[float, float, str, str]:
+            worth = math.fsum(self.credit(k, n.unit) for n in member.get(k, ()))
+            return (problem.cost[k], -worth, problem.items[k].name, k)
+
+        ranks: dict[str, dict[float, int]] = {}
+        trees: dict[str, list[float]] = {}
+        for node in totals:
+            values = sorted(
+                {self.credit(k, node.unit) for k in candidates if k in member}, reverse=True
+            )
+            ranks[node.path] = {v: n + 1 for n, v in enumerate(values)}
+            trees[node.path] = [0.0] * (len(values) + 1)
+        waiting: dict[str, list[tuple[float, str]]] = {n.path: [] for n in totals}
+        removed: set[str] = set()
+        for k in sorted(candidates, key=key):
+            cost = problem.cost[k]
+            for node in totals:
+                heap, tree = waiting[node.path], trees[node.path]
+                while heap and heap[0][0] <= cost:
+                    _, ready = heapq.heappop(heap)
+                    value = self.credit(ready, node.unit)
+                    at = ranks[node.path][value]
+                    while at < len(tree):
+                        tree[at] += value
+                        at += at & -at
+            nodes = member.get(k, [])
+            if (
+                len(nodes) == 1
+                and nodes[0].path not in ordered_nodes
+                and k not in leaves
+                and k not in needed
+                and not problem.teaches[k]
+            ):
+                node = nodes[0]
+                tree = trees[node.path]
+                at, total = ranks[node.path][self.credit(k, node.unit)], 0.0
+                while at > 0:
+                    total += tree[at]
+                    at -= at & -at
+                if total + self.base(node, False) + _EPS >= node.amount:
+                    removed.add(k)
+                    continue
+            for node in nodes:
+                heapq.heappush(waiting[node.path], (problem.closure_cost(k), k))
+        return removed
+
+    # ------------------------------------------------------------ the 0-1 program
+
+    def model(self, candidates: list[str]) -> _RuleModel:
+        """Rows and variables encoding the rule; InvalidInput when it can never be met."""
+        self.column = {k: n for n, k in enumerate(candidates)}
+        self.next_col = len(candidates)
+        self.out = _RuleModel()
+        root, _ = self.encode(self.pathway.rule, False, False)
+        if root == _ZERO:
+            self.unsatisfiable()
+        if root != _ONE:
+            if root >= len(candidates):
+                self.out.low[root - len(candidates)] = 1.0
+            else:
+                self.out.forced.append(root)
+        self.positions()
+        return self.out
+
+    def new_var(self, high: float = 1.0, integral: bool = True) -> int:
+        self.out.low.append(0.0)
+        self.out.high.append(high)
+        self.out.integrality.append(1 if integral else 0)
+        self.next_col += 1
+        return self.next_col - 1
+
+    def row(self, terms: dict[int, float], low: float, high: float = np.inf) -> None:
+        self.out.rows.append((terms, low, high))
+
+    def witness(self, item: str) -> int:
+        """A 0-1 variable: ``item`` is counted here (needs ``x_item``)."""
+        w = self.new_var()
+        self.row({w: 1.0, self.column[item]: -1.0}, -np.inf, 0.0)
+        return w
+
+    def encode(self, node: Node, masked: bool, ordered: bool) -> tuple[int, list[tuple[int, str]]]:
+        """(constant or column, witnesses) of ``node``; witnesses only inside ordered groups."""
+        if isinstance(node, Leaf):
+            a = node.achievement
+            if not masked and a in self.held:
+                return _ONE, []
+            if a not in self.column:
+                return _ZERO, []
+            if ordered:
+                w = self.witness(a)
+                return w, [(w, a)]
+            return self.column[a], []
+        if isinstance(node, MinTotal):
+            base = self.base(node, masked)
+            if base + _EPS >= node.amount:
+                return _ONE, []
+            terms: dict[int, float] = {}
+            seen: list[tuple[int, str]] = []
+            for a in self.pools[node.path]:
+                credit = self.credit(a, node.unit)
+                if a in self.column and credit > 0:
+                    col = self.witness(a) if ordered else self.column[a]
+                    terms[col] = credit
+                    if ordered:
+                        seen.append((col, a))
+            if base + math.fsum(terms.values()) + _EPS < node.amount:
+                return _ZERO, []
+            y = self.new_var()
+            terms[y] = -node.amount
+            self.row(terms, -base - _EPS)
+            return y, seen
+        if isinstance(node, AllOf):
+            parts: list[int] = []
+            seen = []
+            if node.ordered:
+                start = self.first_open(node, masked)
+                steps: list[list[tuple[int, str]]] = []
+                for n, child in enumerate(node.children):
+                    if n < start:
+                        continue
+                    value, found = self.encode(child, masked or n > start, True)
+                    parts.append(value)
+                    steps.append(found)
+                if len(steps) > 1:
+                    self.out.groups.append(node.path)
+                for earlier, later in itertools.pairwise(steps):
+                    self.out.pairs += [
+                        (cu, u, cv, v) for cu, u in earlier for cv, v in later if u != v
+                    ]
+                seen = [w for step in steps for w in step]
+            else:
+                for child in node.children:
+                    value, found = self.encode(child, masked, ordered)
+                    parts.append(value)
+                    seen += found
+            if _ZERO in parts:
+                return _ZERO, []
+            open_parts = [p for p in parts if p != _ONE]
+            if not open_parts:
+                return _ONE, seen
+            if len(open_parts) == 1:
+                return open_parts[0], seen
+            y = self.new_var()
+            for part in open_parts:
+                self.row({y: 1.0, part: -1.0}, -np.inf, 0.0)
+            return y, seen
+        need = 1 if isinstance(node, AnyOf) else node.count
+        parts, seen = [], []
+        for child in node.children:
+            value, found = self.encode(child, masked, ordered)
+            parts.append(value)
+            seen += found
+        rest = need - parts.count(_ONE)
+        open_parts = [p for p in parts if p >= 0]
+        if rest <= 0:
+            return _ONE, seen
+        if rest > len(open_parts):
+            return _ZERO, []
+        if len(open_parts) == 1:
+            return open_parts[0], seen
+        y = self.new_var()
+        terms = {}
+        for part in open_parts:  # one item may meet two parts: it counts twice, as in evaluate
+            terms[part] = terms.get(part, 0.0) + 1.0
+        terms[y] = -float(rest)
+        self.row(terms, 0.0)
+        return y, seen
+
+    def positions(self) -> None:
+        """Positions keeping ordered steps and prerequisites in one order (big-M rows)."""
+        if not self.out.pairs:
+            return
+        members: set[str] = set()
+        for _, u, _, v in self.out.pairs:
+            members |= self.problem.closures[u] | self.problem.closures[v]
+        size = float(len(members))
+        position = {k: self.new_var(size - 1, integral=False) for k in sorted(members)}
+        for k in sorted(members):
+            for p in self.problem.prereqs[k]:  # x_k = 1  =>  t_k >= t_p + 1
+                self.row({position[k]: 1.0, position[p]: -1.0, self.column[k]: -size}, 1 - size)
+        for cu, u, cv, v in self.out.pairs:  # both witnesses  =>  t_v >= t_u + 1
+            self.row({position[v]: 1.0, position[u]: -1.0, cu: -size, cv: -size}, 1 - 2 * size)
+
+    def precedence(self, values: list[float]) -> dict[str, set[str]]:
+        """From a solution: items that must come before each item (ordered steps)."""
+        before: dict[str, set[str]] = {}
+        for cu, u, cv, v in self.out.pairs:
+            if values[cu] > 0.5 and values[cv] > 0.5:
+                before.setdefault(v, set()).add(u)
+        return before
+
+    # ------------------------------------------------------------ why it cannot be met
+
+    def unsatisfiable(self) -> None:
+        reasons: list[str] = []
+        self.why(self.pathway.rule, False, reasons)
+        raise InvalidInput(
+            "the pathway cannot be completed from this catalog: " + "; ".join(reasons)
+        )
+
+    def possible(self, node: Node, masked: bool) -> bool:
+        return self.value(node, frozenset(self.problem.items), masked)
+
+    def why(self, node: Node, masked: bool, reasons: list[str]) -> None:
+        """Explain why ``node`` cannot be met even with every catalog item."""
+        where = f"{node.path}" + (f" ({node.label})" if node.label else "")
+        if isinstance(node, Leaf):
+            if node.achievement in self.held:
+                reasons.append(
+                    f"{where}: achievement {node.achievement} was earned before an earlier "
+                    "step of its ordered group that is still to do"
+                )
+            else:
+                reasons.append(
+                    f"{where}: achievement {node.achievement} is neither in the catalog "
+                    "nor already earned"
+                )
+            return
+        if isinstance(node, MinTotal):
+            items = frozenset(self.problem.items)
+            offered = self.base(node, masked) + math.fsum(
+                self.credit(a, node.unit) for a in self.pools[node.path] if a in items
+            )
+            unit = "ECTS" if node.unit == "ects" else "hours"
+            reasons.append(
+                f"{where}: needs {node.amount:g} {unit} but the catalog and earned "
+                f"achievements offer only {offered:g}"
+            )
+            return
+        if isinstance(node, AllOf):
+            start = self.first_open(node, masked) if node.ordered else 0
+            for n, child in enumerate(node.children):
+                inner = masked or (node.ordered and n > start)
+                if n >= start and not self.possible(child, inner):
+                    self.why(child, inner, reasons)
+            return
+        need = 1 if isinstance(node, AnyOf) else node.count
+        able = sum(self.possible(c, masked) for c in node.children)
+        reasons.append(f"{where}: needs {need} of its parts but only {able} can be completed")
+        for child in node.children:
+            if not self.possible(child, masked):
+                self.why(child, masked, reasons)
+
+    # ------------------------------------------------------------ greedy
+
+    def greedy(self) -> set[str] | None:
+        """Top-down: meet each group by its cheapest parts (prerequisites included)."""
+        chosen: set[str] = set()
+        return chosen if self.satisfy(self.pathway.rule, chosen, False) else None
+
+    def added(self, before: set[str], after: set[str]) -> float:
+        return math.fsum(self.problem.cost[k] for k in after - before)
+
+    def satisfy(self, node: Node, chosen: set[str], masked: bool) -> bool:
+        if self.value(node, chosen, masked):
+            return True
+        closures = self.problem.closures
+        if isinstance(node, Leaf):
+            if node.achievement not in closures:
+                return False
+            chosen |= closures[node.achievement]
+            return True
+        if isinstance(node, MinTotal):
+            pool = [
+                a
+                for a in self.pools[node.path]
+                if a in closures and a not in chosen and self.credit(a, node.unit) > 0
+            ]
+            while not self.value(node, chosen, masked):
+                best: tuple[float, float, str] | None = None
+                for a in pool:
+                    if a in chosen:
+                        continue
+                    new = closures[a] - chosen
+                    members = self.pool_sets[node.path]
+                    gain = math.fsum(self.credit(m, node.unit) for m in new if m in members)
+                    cost = math.fsum(self.problem.cost[m] for m in new)
+                    key = (cost / gain, cost, a)
+                    if best is None or key < best:
+                        best = key
+                if best is None:
+                    return False
+                chosen |= closures[best[2]]
+            return True
+        if isinstance(node, AllOf):
+            start = self.first_open(node, masked) if node.ordered else 0
+            return all(
+                self.satisfy(c, chosen, masked or (node.ordered and n > start))
+                for n, c in enumerate(node.children)
+                if n >= start
+            )
+        need = 1 if isinstance(node, AnyOf) else node.count
+        while sum(self.value(c, chosen, masked) for c in node.children) < need:
+            choice: tuple[float, int, set[str]] | None = None
+            for n, child in enumerate(node.children):
+                if self.value(child, chosen, masked):
+                    continue
+                trial = set(chosen)
+                if self.satisfy(child, trial, masked):
+                    option = (self.added(chosen, trial), n, trial)
+                    if choice is None or option[:2] < choice[:2]:
+                        choice = option
+            if choice is None:
+                return False
+            chosen |= choice[2]
+        return True
+
+    def step_edges(self, chosen: set[str]) -> dict[str, set[str]]:
+        """Chosen items of each step of an ordered group before those of the next step."""
+        before: dict[str, set[str]] = {}
+        for node in _walk(self.pathway.rule):
+            if not (isinstance(node, AllOf) and node.ordered):
+                continue
+            steps = [self.ids(c) & chosen for c in node.children]
+            for earlier, later in itertools.pairwise(steps):
+                for v in later:
+                    before.setdefault(v, set()).update(u for u in earlier if u != v)
+        return before
+
+    def ids(self, node: Node) -> set[str]:
+        out: set[str] = set()
+        for n in _walk(node):
+            if isinstance(n, Leaf):
+                out.add(n.achievement)
+            elif isinstance(n, MinTotal):
+                out.update(a for a in self.pools[n.path] if self.credit(a, n.unit) > 0)
+        return out
+
+    # ------------------------------------------------------------ the real check
+
+    def earned(self, order: list[str]) -> list[Earned]:
+        """Held achievements first (time 0), then the plan in order (times 1, 2, …)."""
+        out: list[Earned] = []
+        for n, a in enumerate([*sorted(self.held), *order]):
+            item = self.catalog.items.get(a)
+            planned = n >= len(self.held)
+            out.append(
+                Earned(
+                    achievement_id=a,
+                    credential_id=("plan:" if planned else "held:") + a,
+                    awarded_ts=float(n - len(self.held) + 1) if planned else 0.0,
+                    ects=None if item is None else item.ects,
+                    hours=None if item is None else item.hours,
+                    name=None if item is None else item.name,
+                )
+            )
+        return out
+
+    def holds(self, order: list[str]) -> bool:
+        """The pathway's own evaluator on held achievements plus the plan in this order."""
+        return next(iter(evaluate_many(self.pathway, [self.earned(order)])))[0]
+
+    def counts(self, order: list[str]) -> dict[str, str]:
+        """For each planned item the rule uses: the group (label, else path) it counts in."""
+        tree = evaluate(self.pathway, self.earned(order))
+        labels = {n.path: n.label for n in _walk(self.pathway.rule) if n.label}
+        found: dict[str, list[str]] = {}
+
+        def visit(result: NodeResult, trail: list[str], allowed: set[str]) -> None:
+            trail = [*trail, result.path]
+            here = {e.credential_id for e in result.used} & allowed
+            if result.children:
+                for child in result.children:
+                    visit(child, trail, here)
+                return
+            named = [labels[p] for p in trail if p in labels]
+            where = named[-1] if named else result.path
+            for cid in sorted(here):
+                if cid.startswith("plan:"):
+                    bucket = found.setdefault(cid[len("plan:") :], [])
+                    if where not in bucket:
+                        bucket.append(where)
+
+        visit(tree, [], {e.credential_id for e in tree.used})
+        return {k: ", ".join(v) for k, v in found.items()}
 
 
 def _meets(item: Achievement, threshold: float) -> bool:
@@ -380,13 +1010,16 @@ def plan_path(
     require: Iterable[str] = (),
     label: Callable[[str], str] | Mapping[str, str] | None = None,
     time_limit: float = DEFAULT_TIME_LIMIT,
+    pathway: Pathway | None = None,
 ) -> PlanResult:
     """The cheapest prerequisite-respecting set of achievements covering ``need`` minus ``have``.
 
     ``have_achievements`` are achievement ids the learner already completed: their skills count
-    as held and they satisfy prerequisites (ids not in the catalog are ignored).  ``require``
-    names achievements that must be in the plan (e.g. a stackable qualification's components).
-    Skills no item teaches are reported in ``uncovered``; the plan covers the rest.
+    as held and they satisfy prerequisites (ids not in the catalog are ignored, except by a
+    pathway rule).  ``require`` names achievements that must be in the plan.  With ``pathway``
+    the plan also completes that stackable qualification (``need`` may then be empty); a rule
+    the catalog cannot complete raises :class:`InvalidInput` naming the nodes.  Skills no item
+    teaches are reported in ``uncovered``; the plan covers the rest.
     """
     if objective not in OBJECTIVES:
         raise InvalidInput(f"objective must be hours or price, not {objective!r}")
@@ -407,7 +1040,9 @@ def plan_path(
     teachable = [s for s in gap if any(t not in held for t in catalog.teaching.get(s, ()))]
     uncovered = tuple(s for s in gap if s not in set(teachable))
 
-    problem = _Problem(catalog, teachable, held, required, goal, min_quality)
+    earned = frozenset(have_achievements)
+    rule_items = _rule_items(pathway, catalog, held) if pathway is not None else []
+    problem = _Problem(catalog, teachable, held, required, goal, min_quality, rule_items)
     pool_currency, mixed = _currency(problem.items.values())
     if goal == "price" and mixed:
         names = sorted({i.currency for i in problem.items.values() if i.currency is not None})
@@ -416,17 +1051,26 @@ def plan_path(
             "minimising price needs one currency (convert the catalog, or minimise hours)"
         )
     candidates = problem.undominated()
-    chosen, optimal, mip_gap = problem.solve_milp(candidates, time_limit)
-    greedy = problem.prune(problem.solve_greedy(list(problem.items)))
-    if chosen is None:  # the solver found nothing in time: fall back to the greedy plan
-        chosen, optimal = set(greedy), False
-    chosen = problem.prune(chosen)
-    order = problem.ordered(chosen)
+    if pathway is None:
+        solution = problem.solve_milp(candidates, time_limit)
+        greedy = problem.prune(problem.solve_greedy(list(problem.items)))
+        chosen, optimal = solution.chosen, solution.optimal
+        if chosen is None:  # the solver found nothing in time: fall back to the greedy plan
+            chosen, optimal = set(greedy), False
+        order = problem.ordered(problem.prune(chosen))
+        greedy_total = problem.total(greedy)
+        counts: dict[str, str] = {}
+    else:
+        order, optimal, solution, greedy_total, candidates = _plan_pathway(
+            problem, candidates, pathway, earned, time_limit
+        )
+        counts = _Rule(pathway, problem, earned).counts(order)
+    mip_gap = solution.mip_gap
     items = [catalog.items[k] for k in order]
     currency, mixed_plan = _currency(items)
     if not mixed_plan and currency is None:
         currency = pool_currency
-    steps = _explain(problem, order, label)
+    steps = _explain(problem, order, label, counts, pathway)
     return PlanResult(
         objective=goal,
         plan=tuple(order),
@@ -438,14 +1082,66 @@ def plan_path(
         covered=tuple(teachable),
         uncovered=uncovered,
         optimal=optimal,
-        greedy_total=problem.total(greedy),
+        greedy_total=greedy_total,
         mip_gap=mip_gap,
         candidates=len(candidates),
+        pathway=pathway,
     )
 
 
+def _plan_pathway(
+    problem: _Problem,
+    candidates: list[str],
+    pathway: Pathway,
+    earned: frozenset[str],
+    time_limit: float,
+) -> tuple[list[str], bool, _Solution, float, list[str]]:
+    """(order, proven optimal, solver answer, greedy total, candidates) completing a pathway."""
+    rule = _Rule(pathway, problem, earned)
+    while dropped := rule.reducible(candidates):  # again: their prerequisites may go next
+        candidates = [k for k in candidates if k not in dropped]
+    model = rule.model(candidates)  # InvalidInput when the catalog cannot complete it
+    solution = problem.solve_milp(candidates, time_limit, model)
+    if solution.infeasible:
+        raise InvalidInput(
+            "the pathway cannot be completed from this catalog: the steps of its ordered "
+            f"group(s) {', '.join(model.groups)} cannot be taken in that order together with "
+            "their prerequisites"
+        )
+    greedy = _greedy_order(problem, rule)
+    if solution.chosen is None or solution.values is None:
+        if greedy is None:
+            raise InvalidState("the solver found no plan within the time limit")
+        order, optimal = greedy, False
+    else:
+        order = problem.ordered(solution.chosen, rule.precedence(solution.values))
+        optimal = solution.optimal
+        if len(order) != len(solution.chosen) or not rule.holds(order):
+            raise InvalidState("the solver's plan does not complete the pathway")  # a bug
+    order = problem.prune_order(order, rule.holds)
+    greedy_total = problem.total(order if greedy is None else greedy)
+    return order, optimal, solution, greedy_total, candidates
+
+
+def _greedy_order(problem: _Problem, rule: _Rule) -> list[str] | None:
+    """The greedy pick in a valid order: the rule top-down, then the skill greedy."""
+    start = rule.greedy()
+    if start is None:
+        return None
+    chosen = problem.solve_greedy(list(problem.items), start)
+    for before in (rule.step_edges(chosen), None):
+        order = problem.ordered(chosen, before)
+        if len(order) == len(chosen) and rule.holds(order):
+            return problem.prune_order(order, rule.holds)
+    return None
+
+
 def _explain(
-    problem: _Problem, order: list[str], label: Callable[[str], str] | Mapping[str, str] | None
+    problem: _Problem,
+    order: list[str],
+    label: Callable[[str], str] | Mapping[str, str] | None,
+    counts: Mapping[str, str],
+    pathway: Pathway | None,
 ) -> tuple[Step, ...]:
     def name_of(uri: str) -> str:
         if label is None:
@@ -473,6 +1169,8 @@ def _explain(
             parts.append("needed before " + _join(later))
         if k in problem.required:
             parts.append("required for the qualification")
+        if k in counts and pathway is not None:
+            parts.append(f"counts towards {pathway.name}: {counts[k]}")
         if not parts:
             parts.append("teaches skills later steps also cover")
         steps.append(
