@@ -250,3 +250,36 @@ def test_complete_pathway_awards_qualification_and_signed_clr(
         client.post("/orgs/uni/pathways/complete", json=other, headers=world.auth("issuer")), 409
     )
     assert "not complete" in refused["detail"]
+
+
+def test_plan_to_complete_a_pathway_counts_verified_credentials(
+    client: TestClient, aligned: tuple[str, dict[str, Any]]
+) -> None:
+    catalog = [
+        {"id": aligned[0], "name": "Data analysis", "skills": [PERFORM_DATA_ANALYSIS],
+         "hours": 75, "price": 0, "issuer": "uni"},
+        {"id": "e1", "name": "Elective 1", "skills": [], "hours": 20, "price": 0, "issuer": "X"},
+        {"id": "e2", "name": "Elective 2", "skills": [], "hours": 10, "price": 0, "issuer": "X"},
+        {"id": "e3", "name": "Elective 3", "skills": [], "hours": 30, "price": 0, "issuer": "X"},
+    ]  # fmt: skip
+    pathway = {
+        "version": 1,
+        "id": "urn:example:track",
+        "name": "Track",
+        "rule": {
+            "allOf": [
+                {"achievement": aligned[0]},
+                {"atLeast": 2, "of": [{"achievement": e} for e in ("e1", "e2", "e3")]},
+            ]
+        },
+    }
+    fresh = client.post("/skills/plan", json={"catalog": catalog, "pathway": pathway}).json()
+    assert sorted(fresh["plan"]) == sorted([aligned[0], "e1", "e2"])
+    assert fresh["pathway"]["satisfied"] is True
+    held = client.post(
+        "/skills/plan",
+        json={"catalog": catalog, "pathway": pathway, "credentials": [aligned[1]]},
+    ).json()
+    assert sorted(held["plan"]) == ["e1", "e2"]  # the verified credential counts as earned
+    assert held["total_hours"] == 30
+    _problem(client.post("/skills/plan", json={"catalog": catalog}), 400)

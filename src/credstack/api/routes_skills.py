@@ -86,6 +86,7 @@ class PlanBody(_Body):
     catalog: list[CatalogItem] | None = Field(default=None, max_length=MAX_CATALOG)
     minimize: Literal["hours", "price"] = "hours"
     min_quality: float | None = Field(default=None, ge=0, le=1)
+    pathway: dict[str, Any] | None = None
 
 
 class ProgressBody(_Body):
@@ -243,10 +244,13 @@ def _platform_catalog(ctx: AppContext) -> Catalog:
 @router.post("/skills/plan", summary="The optimal learning path to close a skill gap")
 def plan(body: PlanBody, ctx: Ctx, request: Request) -> dict[str, Any]:
     service = _service(request)
+    pathway = parse_pathway(body.pathway) if body.pathway is not None else None
     need = service.needed(
         need=body.need, occupation=body.occupation, include_optional=body.include_optional
     )
-    documents, _, rejected = _verified(ctx, body.credentials)
+    if not need and pathway is None:
+        raise InvalidInput("give the needed skills, an occupation URI or a pathway")
+    documents, earned, rejected = _verified(ctx, body.credentials)
     held = set(body.have) | set(service.profile(documents).proven)
     if body.catalog is not None:
         catalog = Catalog.of(
@@ -268,7 +272,13 @@ def plan(body: PlanBody, ctx: Ctx, request: Request) -> dict[str, Any]:
         if body.minimize == "price":
             raise InvalidInput("the platform catalog has no prices: minimize hours, or send one")
     result = service.plan(
-        catalog, need, have=held, minimize=body.minimize, min_quality=body.min_quality
+        catalog,
+        need,
+        have=held,
+        have_achievements=[e.achievement_id for e in earned],
+        minimize=body.minimize,
+        min_quality=body.min_quality,
+        pathway=pathway,
     )
     return {**result.to_json(), "rejected": [r.to_json() for r in rejected]}
 

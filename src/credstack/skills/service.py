@@ -22,6 +22,7 @@ from credstack.skills.framework import (
 )
 from credstack.skills.gap import GapReport, gap_for_occupation, gap_for_skills, needed_from_matches
 from credstack.skills.matching import MatchResult, SkillMatcher
+from credstack.skills.pathways import Pathway
 from credstack.skills.planner import PlanResult, plan_path
 from credstack.skills.profile import SkillProfile, build_profile
 
@@ -123,8 +124,10 @@ class SkillsService:
         include_optional: bool = False,
     ) -> list[str]:
         """Skill URIs to plan for: a list, or an occupation's skills."""
-        if (need is None) == (occupation is None):
-            raise InvalidInput("give the needed skills or an occupation URI (one of them)")
+        if need is not None and occupation is not None:
+            raise InvalidInput("give the needed skills or an occupation URI, not both")
+        if need is None and occupation is None:
+            return []
         if occupation is not None:
             found = self.framework.occupation(occupation)
             uris = list(found.essential) + (list(found.optional) if include_optional else [])
@@ -142,16 +145,20 @@ class SkillsService:
         need: Sequence[str],
         *,
         have: Iterable[str] = (),
+        have_achievements: Iterable[str] = (),
         minimize: str = "hours",
         min_quality: float | None = None,
+        pathway: Pathway | None = None,
     ) -> PlanResult:
         return plan_path(
             catalog,
             need,
             have=have,
+            have_achievements=have_achievements,
             objective=minimize,
             min_quality=min_quality,
             label=self.framework.label_of,
+            pathway=pathway,
         )
 
 
