@@ -14,7 +14,14 @@ from credstack.errors import ConfigurationError, InvalidInput
 from credstack.skills.embed import OnnxMiniLM, StaticEmbedder, WordPiece, static_model_dir
 from credstack.skills.framework import Framework, load_custom
 from credstack.skills.language import guess_language
-from credstack.skills.matching import MAX_TEXT_CHARS, MatchResult, SkillMatcher
+from credstack.skills.matching import (
+    DEFAULT_WEIGHTS,
+    MAX_TEXT_CHARS,
+    MatchResult,
+    SkillMatcher,
+    Weights,
+    _segments,
+)
 
 SKILL = "http://data.europa.eu/esco/skill/"
 PYTHON = SKILL + "ccd0a1d9-afda-43d9-b901-96344886e14d"
@@ -160,6 +167,66 @@ def test_custom_framework_loads_and_matches(tmp_path: Path) -> None:
     result = matcher.match("Our clerks check and book supplier invoices every day.", top=2)
     assert result.matches[0].uri == "https://acme.example/s/invoices"
     assert matcher.stats.skills == 3
+
+
+def _acme(tmp_path: Path) -> Framework:
+    path = tmp_path / "acme.jsonl"
+    records = [
+        {"uri": "https://acme.example/s/widgets", "label": "widget assembly",
+         "alt_labels": ["assemble widgets"],
+         "description": "Fit the parts of a widget together on the production line."},
+        {"uri": "https://acme.example/s/invoices", "label": "invoice processing",
+         "description": "Check supplier invoices and book them in the ledger."},
+        {"uri": "https://acme.example/s/forklift", "label": "forklift driving",
+         "description": "Move pallets with a forklift truck."},
+    ]  # fmt: skip
+    path.write_text("\n".join(json.dumps(r) for r in records), encoding="utf-8")
+    return load_custom(path, name="ACME")
+
+
+def test_segments_short_text_is_kept_whole() -> None:
+    segments = _segments("  project management; budgeting - reporting")
+    assert segments[0].text == "project management; budgeting - reporting"
+    assert segments[0].start == 2
+    assert segments[0].clause is False
+    assert [s.text for s in segments[1:]] == ["project management", "budgeting", "reporting"]
+    long_text = "We teach Python programming. " * 30
+    assert all(s.text != long_text.strip() for s in _segments(long_text))
+
+
+def test_default_weights_sum_to_one_per_option() -> None:
+    for weights in DEFAULT_WEIGHTS.values():
+        total = weights.cos + weights.desc + weights.lex + weights.cover
+        assert abs(total - 1.0) < 1e-9
+    assert DEFAULT_WEIGHTS["quality"] != DEFAULT_WEIGHTS["fast"]
+
+
+def test_match_description_signal_finds_skill_by_description(tmp_path: Path) -> None:
+    framework = _acme(tmp_path)
+    only_desc = Weights(cos=0.0, lex=0.0, cover=0.0, desc=1.0)
+    matcher = SkillMatcher.build(framework, cache_dir=tmp_path / "c", weights=only_desc)
+    result = matcher.match("Move pallets with a forklift truck.", top=3)
+    assert result.matches[0].uri == "https://acme.example/s/forklift"
+    assert result.matches[0].score > 0.99
+    no_desc = SkillMatcher.build(framework, fields=("label", "alt_labels"), weights=only_desc)
+    assert no_desc.match("Move pallets with a forklift truck.").matches == []
+
+
+def test_match_quality_weights_keep_scores_in_unit_interval(
+    matcher: SkillMatcher, esco: Framework, skills_cache_dir: Path
+) -> None:
+    assert matcher.stats.cache_file is not None  # the fast index is in the cache folder
+    matcher = SkillMatcher.build(
+        esco, cache_dir=skills_cache_dir, weights=DEFAULT_WEIGHTS["quality"]
+    )
+    assert matcher.stats.loaded_from_cache is True
+    result = matcher.match(
+        "In this course you learn Python programming: variables, loops and functions.", top=10
+    )
+    scores = [m.score for m in result.matches]
+    assert PYTHON in _uris(result)[:3]
+    assert scores == sorted(scores, reverse=True)
+    assert all(0.0 <= s <= 1.0 for s in scores)
 
 
 def test_quality_without_extra_raises_configuration_error(

@@ -441,6 +441,15 @@ def test_verify_proof_wrong_type_is_invalid_configuration(
     assert "RsaSignature2018" in check.message
 
 
+def test_verify_cryptosuite_as_object_is_invalid_configuration(
+    signed_badge: dict[str, Any],
+) -> None:
+    proof = dict(signed_badge["proof"][0], cryptosuite={"name": "eddsa-rdfc-2022"})
+    check = verify_proof(signed_badge, proof, CompositeResolver())
+    assert not check.verified
+    assert check.code == "INVALID_PROOF_CONFIGURATION"
+
+
 @pytest.mark.parametrize("suite", ["ecdsa-rdfc-2019", "eddsa-rdfc-2099", "bbs-2023"])
 def test_verify_unknown_cryptosuite_exits_1(
     capsys: pytest.CaptureFixture[str],

@@ -371,3 +371,20 @@ def test_load_documents_missing_file_refused(tmp_path: Path) -> None:
     with pytest.raises(InvalidInput) as info:
         load_documents([tmp_path / "absent.json"])
     assert "absent.json" in info.value.message
+
+
+def test_verification_method_with_non_string_type_is_a_resolution_error() -> None:
+    from credstack.errors import ResolutionError
+    from credstack.resolve.resolver import CompositeResolver
+
+    did = "did:web:example.org"
+    document = {
+        "@context": ["https://www.w3.org/ns/did/v1"],
+        "id": did,
+        "verificationMethod": [
+            {"id": f"{did}#k", "type": ["Multikey"], "controller": did, "publicKeyMultibase": "z"}
+        ],
+        "assertionMethod": [f"{did}#k"],
+    }
+    with pytest.raises(ResolutionError):
+        CompositeResolver(documents=[document]).resolve(f"{did}#k")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from credstack._json import MAX_DOCUMENT_BYTES, parse_json, parse_json_object
+from credstack.baking import MAX_IMAGE_BYTES, extract, is_png, is_svg
 from credstack.cli.pathway import register as register_pathway
 from credstack.cli.plan import register as register_plan
 from credstack.cli.platform import register as register_platform
@@ -24,6 +26,13 @@ from credstack.cli.serve import register as register_serve
 from credstack.cli.skills import register as register_skills
 from credstack.crypto.keys import KeyPair, write_key_file
 from credstack.errors import CredstackError, InvalidInput
+from credstack.log.bundle import (
+    MAX_BUNDLE_BYTES,
+    TrustAnchors,
+    is_bundle,
+    load_trust_list,
+    verify_bundle,
+)
 from credstack.models.validate import validate_credential
 from credstack.proofs.dataintegrity import (
     OPEN_BADGE_TYPES,
@@ -150,8 +159,82 @@ def _is_status_list(document: dict[str, Any]) -> bool:
     return "BitstringStatusListCredential" in (kinds if isinstance(kinds, list) else [kinds])
 
 
+def _read_verify_input(source: str) -> bytes:
+    """Read what ``verify`` was given, bounded by its kind (sniffed from the first bytes):
+    PNG/SVG images up to MAX_IMAGE_BYTES, JSON (credential or bundle) up to MAX_BUNDLE_BYTES."""
+    try:
+        fh = sys.stdin.buffer if source == "-" else Path(source).open("rb")
+        try:
+            head = fh.read(8)
+            image = is_png(head) or is_svg(head)
+            cap = MAX_IMAGE_BYTES if image else MAX_BUNDLE_BYTES
+            known = os.fstat(fh.fileno()).st_size if source != "-" else 0
+            data = head if known > cap else head + fh.read(cap + 1 - len(head))
+        finally:
+            if source != "-":
+                fh.close()
+    except OSError as exc:
+        raise InvalidInput(f"cannot read credential {source}: {exc.strerror or exc}") from None
+    if len(data) > cap or known > cap:
+        limit = (
+            f"image {source} is larger than {cap} bytes"
+            if image
+            else f"credential {source} is larger than {MAX_DOCUMENT_BYTES} bytes "
+            f"(a verification bundle: {cap})"
+        )
+        raise InvalidInput(limit, code="INPUT_TOO_LARGE")
+    return data
+
+
+def _trust_anchors(args: argparse.Namespace) -> TrustAnchors:
+    """Pinned keys from --trust FILE plus --log-key / --witness-key; --witnesses overrides."""
+    base = load_trust_list(args.trust) if args.trust else TrustAnchors()
+    extra = TrustAnchors.from_vkeys(args.log_key or [], args.witness_key or [])
+    required = args.witnesses if args.witnesses is not None else base.witnesses_required
+    return TrustAnchors(
+        base.log_keys + extra.log_keys, base.witness_keys + extra.witness_keys, required
+    )
+
+
+def _verify_bundle_command(
+    args: argparse.Namespace, at: datetime, bundle: Any, baked: Any | None
+) -> int:
+    report = verify_bundle(bundle, at=at, trust=_trust_anchors(args), baked_credential=baked)
+    if args.json:
+        _emit(report.to_json())
+    else:
+        sys.stdout.write(report.render() + "\n")
+    if report.unusable:
+        return EXIT_USAGE
+    return EXIT_OK if report.verified else EXIT_INVALID
+
+
 def _cmd_verify(args: argparse.Namespace) -> int:
     at = _parse_time(args.at, "--at") or datetime.now(UTC)
+    data = _read_verify_input(args.file)
+    raw: Any = data
+    if is_png(data) or is_svg(data):
+        credential, embedded = extract(data)
+        if embedded is not None:
+            return _verify_bundle_command(args, at, embedded, credential)
+        raw = credential
+    elif data.lstrip()[:1] == b"{":
+        try:
+            document = parse_json(data, what="input", max_bytes=MAX_BUNDLE_BYTES)
+        except InvalidInput:
+            document = None
+        if is_bundle(document):
+            return _verify_bundle_command(args, at, document, None)
+    if isinstance(raw, bytes) and len(raw) > MAX_DOCUMENT_BYTES:
+        raise InvalidInput(
+            f"credential {args.file} is larger than {MAX_DOCUMENT_BYTES} bytes",
+            code="INPUT_TOO_LARGE",
+        )
+    if args.log_key or args.witness_key or args.trust or args.witnesses is not None:
+        sys.stderr.write(
+            "credstack: note: --log-key/--witness-key/--witnesses/--trust apply to "
+            "verification bundles only\n"
+        )
     cache = Path(args.cache) if args.cache else None
     if cache is not None and not cache.is_dir():
         raise InvalidInput(f"--cache {cache} is not a folder")
@@ -173,7 +256,6 @@ def _cmd_verify(args: argparse.Namespace) -> int:
         if cache is not None:
             fetcher = _CachingFetcher(fetcher, cache)
     resolver = CompositeResolver(documents=documents, fetcher=fetcher)
-    raw = _read_input(args.file, "credential")
     options = VerifyOptions(at=at, status_lists=status_lists, fetcher=fetcher)
     report = Verifier(resolver).verify(raw, options)
     if args.json:
@@ -262,7 +344,31 @@ def build_parser() -> argparse.ArgumentParser:
         help="fetch did:web and controller documents through the guarded fetcher",
     )
     verify.add_argument(
-        "file", nargs="?", default="-", help="credential JSON or JWS file, or - for stdin"
+        "--log-key",
+        action="append",
+        metavar="VKEY",
+        help="pinned log public key <name>+<key id>+<base64> for bundles (repeatable)",
+    )
+    verify.add_argument(
+        "--witness-key",
+        action="append",
+        metavar="VKEY",
+        help="pinned witness cosignature key for bundles (repeatable)",
+    )
+    verify.add_argument(
+        "--witnesses",
+        type=int,
+        metavar="N",
+        help="witness cosignatures a bundle's checkpoint must carry",
+    )
+    verify.add_argument(
+        "--trust", metavar="FILE", help="trust list JSON of pinned log and witness keys"
+    )
+    verify.add_argument(
+        "file",
+        nargs="?",
+        default="-",
+        help="credential JSON or JWS, verification bundle, or baked PNG/SVG badge; - for stdin",
     )
     verify.set_defaults(func=_cmd_verify)
 

@@ -127,7 +127,11 @@ _SUITES: dict[tuple[str, str | None], _Suite] = {
 def _suite_for(proof: dict[str, Any]) -> _Suite:
     proof_type = proof.get("type")
     cryptosuite = proof.get("cryptosuite") if proof_type == DATA_INTEGRITY_PROOF else None
-    suite = _SUITES.get((proof_type, cryptosuite)) if isinstance(proof_type, str) else None
+    suite = (
+        _SUITES.get((proof_type, cryptosuite))
+        if isinstance(proof_type, str) and (cryptosuite is None or isinstance(cryptosuite, str))
+        else None
+    )
     if suite is None:
         what = f"type {proof_type!r}" + (
             f" with cryptosuite {cryptosuite!r}" if cryptosuite else ""

@@ -148,7 +148,7 @@ def _find_method(
 def _method(node: dict[str, Any], method_id: str, document_id: str) -> VerificationMethod:
     """A :class:`VerificationMethod` from its JSON, with type, key and controller checked."""
     vm_type = node.get("type")
-    if vm_type not in SUPPORTED_METHOD_TYPES:
+    if not isinstance(vm_type, str) or vm_type not in SUPPORTED_METHOD_TYPES:
         raise ResolutionError(
             f"{method_id} has unsupported type {vm_type!r}", code="INVALID_VERIFICATION_METHOD"
         )

@@ -1,18 +1,21 @@
 """Text → ranked framework skills, with the phrases of the text that matched.
 
 Hybrid retrieval, fully offline.  The text is cut into segments (sentences, and the clauses
-of long sentences); each segment is scored against every skill by three signals:
+of long sentences; a short text is also kept whole, as one unit); each segment is scored
+against every skill by four signals:
 
-- ``cos``: the best cosine between the segment's embedding and the skill's label, alternative
-  labels and description (static model2vec by default, int8 MiniLM with ``quality``);
+- ``cos``: the best cosine between the segment's embedding and the skill's names (label and
+  alternative labels; static model2vec by default, int8 MiniLM with ``quality``);
+- ``desc``: the cosine between the segment's embedding and the skill's description;
 - ``lex``: BM25F over label, alternative labels and description, relative to the best skill
   (or to a share of the query's idf mass when nothing matches well), so it lies in 0..1;
 - ``cover``: how much of one of the skill's names (label or alternative label) the segment
   contains, idf-weighted.
 
-The score is a weighted sum of the three (each in 0..1, so the score is too), tuned on a
-development sample that the benchmark's held-out figures never use.  A skill's score is its
-best segment's; the evidence is that segment, narrowed to the words that matched.
+The score is a weighted sum of the four (each in 0..1, weights summing to 1, so the score is
+too), tuned per option on a development sample that the benchmark's evaluation and held-out
+figures never use.  A skill's score is its best segment's; the evidence is that segment,
+narrowed to the words that matched.
 """
 
 from __future__ import annotations
@@ -58,6 +61,7 @@ LOW_CONFIDENCE = 0.35
 _CANDIDATES = 200
 _BATCH = 64
 _SHORT_WORDS = 12
+_WHOLE_WORDS = 80
 _SENTENCE = re.compile(r"(?<=[.!?])\s+|[\n\r;•·▪●■◦]+|\s[-–—*]\s|\t+")
 _CLAUSE = re.compile(r",\s*|\s+(?:and|or|as well as|including|such as)\s+|[:()\[\]]")
 _WORD = re.compile(r"\S+")
@@ -78,14 +82,23 @@ class Weights:
     idf mass (so a text that matches nothing well gets no full lexical score)."""
     clause_weight: float = 1.0
     """Scale of the scores of clauses (parts of long sentences) against whole sentences."""
+    desc: float = 0.0
+    """Weight of the cosine with the skill's description (``cos`` covers its names)."""
+    cos_with_description: bool = False
+    """``cos`` is the best cosine over the names and the description (not the names only)."""
 
 
-#: tuned on the development split of benchmarks/skills/matching.py (``--tune``, fast option;
-#: the quality option uses the same weights)
-_TUNED = Weights(
-    cos=0.5, lex=0.3, cover=0.2, cos_floor=0.0, name_mass=4.0, lex_floor=0.1, clause_weight=0.8
-)
-DEFAULT_WEIGHTS = {"fast": _TUNED, "quality": _TUNED}
+#: tuned per option on the development split of benchmarks/skills/matching.py (``--tune``)
+DEFAULT_WEIGHTS = {
+    "fast": Weights(
+        cos=0.5, lex=0.3, cover=0.2, cos_floor=0.0, name_mass=4.0, lex_floor=0.1,
+        clause_weight=0.8, desc=0.0, cos_with_description=True,
+    ),
+    "quality": Weights(
+        cos=0.6, lex=0.1, cover=0.0, cos_floor=0.0, name_mass=4.0, lex_floor=0.1,
+        clause_weight=0.8, desc=0.3,
+    ),
+}  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,8 +159,11 @@ class _Segment:
 
 
 def _segments(text: str) -> list[_Segment]:
-    """Sentences, plus the clauses of sentences longer than a short phrase."""
+    """The whole of a short text, its sentences, and the clauses of its longer sentences."""
     out: list[_Segment] = []
+    whole = text.strip()
+    if whole and len(_WORD.findall(whole)) <= _WHOLE_WORDS:
+        out.append(_Segment(whole, len(text) - len(text.lstrip())))
     position = 0
     for piece in _SENTENCE.split(text):
         start = text.find(piece, position)
@@ -157,7 +173,7 @@ def _segments(text: str) -> list[_Segment]:
             continue
         start += len(piece) - len(piece.lstrip())
         words = len(_WORD.findall(stripped))
-        if words <= 40:
+        if words <= 40 and stripped != whole:
             out.append(_Segment(stripped, start))
         if words > _SHORT_WORDS:
             inner = 0
@@ -262,11 +278,18 @@ class SkillMatcher:
         self.uris: list[str] = [str(u) for u in arrays["uris"]]
         self.units: FloatArray = arrays["units"].astype(np.float32)
         self.unit_starts: IntArray = arrays["unit_starts"].astype(np.int64)
+        # each skill's units are its names, then its description when it has one
         self.unit_counts: IntArray = np.diff(np.append(self.unit_starts, len(self.units)))
+        name_starts = arrays["name_starts"].astype(np.int64)
+        self.name_counts: IntArray = np.diff(np.append(name_starts, len(arrays["name_factor"])))
+        self.descriptions: FloatArray = np.where(
+            (self.unit_counts > self.name_counts)[:, None],
+            self.units[np.minimum(self.unit_starts + self.name_counts, len(self.units) - 1)],
+            0.0,
+        ).astype(np.float32)
         self.labels: FloatArray = np.ascontiguousarray(self.units[self.unit_starts])
-        sums = np.add.reduceat(self.units, self.unit_starts, axis=0)
-        norms = np.linalg.norm(sums, axis=1, keepdims=True)
-        self.centroids: FloatArray = (sums / np.where(norms > 0, norms, 1.0)).astype(np.float32)
+        self.centroids: FloatArray = _centroids(self.units, self.unit_starts, self.unit_counts)
+        self.name_centroids: FloatArray = _centroids(self.units, self.unit_starts, self.name_counts)
         self.bm25 = Bm25Index(
             vocab={str(t): i for i, t in enumerate(arrays["vocab"])},
             idf=arrays["idf"].astype(np.float32),
@@ -400,20 +423,22 @@ class SkillMatcher:
             raise InvalidInput("the text to match is empty")
         return text
 
-    def _cosines(self, vectors: FloatArray) -> FloatArray:
-        """Best cosine of each text with each skill's units.
+    def _cosines(self, vectors: FloatArray, with_description: bool) -> FloatArray:
+        """Best cosine of each text with each skill's names (and description if asked).
 
-        Two stages: every skill's label and the centroid of its other units give a cheap
+        Two stages: every skill's label and the centroid of its units give a cheap
         estimate; the ``_CANDIDATES`` best skills per text then get the exact maximum.
         """
-        rough: FloatArray = np.maximum(vectors @ self.labels.T, vectors @ self.centroids.T)
+        centroids = self.centroids if with_description else self.name_centroids
+        unit_counts = self.unit_counts if with_description else self.name_counts
+        rough: FloatArray = np.maximum(vectors @ self.labels.T, vectors @ centroids.T)
         if len(self.uris) <= _CANDIDATES:
             candidates = np.tile(np.arange(len(self.uris)), (len(vectors), 1))
         else:
             candidates = np.argpartition(-rough, _CANDIDATES, axis=1)[:, :_CANDIDATES]
         for row, chosen in enumerate(candidates):
             starts = self.unit_starts[chosen]
-            counts = self.unit_counts[chosen]
+            counts = unit_counts[chosen]
             index = np.repeat(starts - np.cumsum(counts) + counts, counts) + np.arange(
                 int(counts.sum())
             )
@@ -424,10 +449,12 @@ class SkillMatcher:
 
     def signals(
         self, texts: Sequence[str]
-    ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
-        """Raw ``cos``, BM25F, ``cover`` of every (text, skill) pair, and each text's idf mass."""
+    ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray]:
+        """Raw ``cos``, ``desc``, BM25F, ``cover`` of every (text, skill), each text's idf mass."""
         vectors = self.embedder.encode(list(texts))
-        cos = self._cosines(vectors)
+        w = self.weights
+        cos = self._cosines(vectors, w.cos_with_description)
+        desc: FloatArray = vectors @ self.descriptions.T if w.desc > 0 else np.zeros_like(cos)
         bm25 = np.zeros_like(cos)
         cover = np.zeros_like(cos)
         mass = np.zeros(len(texts), dtype=np.float32)
@@ -450,11 +477,12 @@ class SkillMatcher:
                 * factor[touched]
             )
             np.maximum.at(cover[row], self.name_skill[touched], share.astype(np.float32))
-        return cos, bm25, cover, mass
+        return cos, desc, bm25, cover, mass
 
     def fuse(
         self,
         cos: FloatArray,
+        desc: FloatArray,
         bm25: FloatArray,
         cover: FloatArray,
         mass: FloatArray,
@@ -471,6 +499,8 @@ class SkillMatcher:
         top = np.maximum(bm25.max(axis=1), w.lex_floor * mass)[:, None]
         lex = np.divide(bm25, top, out=np.zeros_like(bm25), where=top > 0)
         fused: FloatArray = (w.cos * scaled + w.lex * lex + w.cover * cover).astype(np.float32)
+        if w.desc > 0:
+            fused += w.desc * np.clip((desc - w.cos_floor) / (1.0 - w.cos_floor), 0.0, 1.0)
         if clause is not None and w.clause_weight != 1.0:
             fused[clause] *= w.clause_weight
         return fused
@@ -531,6 +561,17 @@ class SkillMatcher:
                 "matches rest on loose similarity only"
             )
         return MatchResult(matches, notice)
+
+
+def _centroids(units: FloatArray, starts: IntArray, counts: IntArray) -> FloatArray:
+    """The normalised mean of each skill's first ``counts`` units."""
+    rows = np.repeat(starts, counts) + (
+        np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
+    )
+    sums = np.add.reduceat(units[rows], np.cumsum(counts) - counts, axis=0)
+    norms = np.linalg.norm(sums, axis=1, keepdims=True)
+    result: FloatArray = (sums / np.where(norms > 0, norms, 1.0)).astype(np.float32)
+    return result
 
 
 # ------------------------------------------------------------------------------ cache files
