@@ -15,7 +15,7 @@ Access rules (one organisation never acts as another):
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 
@@ -31,6 +31,8 @@ from credstack.api.limits import BodyLimitMiddleware, Limits
 from credstack.api.routes_accounts import router as accounts_router
 from credstack.api.routes_claims import install_mail_delivery
 from credstack.api.routes_claims import router as claims_router
+from credstack.api.routes_log import router as log_router
+from credstack.api.routes_log import witness_verifiers
 from credstack.api.routes_ob import router as ob_router
 from credstack.api.routes_obclient import router as obclient_router
 from credstack.api.routes_orgs import router as orgs_router
@@ -38,6 +40,7 @@ from credstack.api.routes_public import router as public_router
 from credstack.api.routes_skills import router as skills_router
 from credstack.api.routes_vcapi import router as vcapi_router
 from credstack.errors import ConfigurationError
+from credstack.log.note import NoteVerifier
 from credstack.platform.accounts import default_hasher
 from credstack.platform.keys import KeyCustody
 from credstack.platform.notify import Mailer
@@ -96,6 +99,7 @@ def create_app(
     run_jobs_inline: bool = False,
     password_hasher: PasswordHasher | None = None,
     mailer: Mailer | None = None,
+    witnesses: Sequence[NoteVerifier | str] = (),
 ) -> FastAPI:
     """The HTTP API over ``database``.
 
@@ -103,6 +107,8 @@ def create_app(
     gives every request's time.  ``run_jobs_inline`` runs bulk jobs before the upload request
     returns (for tests) instead of in a background thread.  With a ``mailer``, the mail
     outbox (claim links) is delivered after every successful state-changing request.
+    ``witnesses`` are the transparency-log witness keys (cosignature verifiers or their C2SP
+    key strings) allowed to submit cosignatures; none by default.
     """
     if not base_url.startswith(("https://", "http://")):
         raise ConfigurationError(f"base_url {base_url!r} must be an http(s) URL")
@@ -125,6 +131,7 @@ def create_app(
         run_job=inline_runner if run_jobs_inline else thread_runner,
         mailer=mailer,
     )
+    app.state.log_witnesses = witness_verifiers(witnesses)
     problems.install(app)
     app.add_middleware(BodyLimitMiddleware, limits=limits)
     for router in (public_router, accounts_router, vcapi_router, orgs_router, claims_router):
@@ -132,6 +139,7 @@ def create_app(
     app.include_router(ob_router)
     app.include_router(obclient_router)
     app.include_router(skills_router)
+    app.include_router(log_router)
     if mailer is not None:
         install_mail_delivery(app, mailer)
     _install_docs(app)

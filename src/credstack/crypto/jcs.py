@@ -18,8 +18,13 @@ import rfc8785
 
 from credstack.errors import InvalidInput
 
-# a number token that is not a small integer: a fraction or exponent, or 16+ digits
-_NOT_SIMPLE_NUMBER = re.compile(rb"[:\[,]-?[0-9]+[.eE]|[:\[,]-?[0-9]{16}")
+# a number token that is not a small integer (a fraction or exponent, or 16+ digits); orjson
+# writes no spaces, so a token sits between [:[,] and [,}\]] — text inside strings such as
+# "urn:uuid:935e…" does not end like that and stays on the fast path
+_NOT_SIMPLE_NUMBER = re.compile(
+    rb"[:\[,]-?[0-9]+(?:\.[0-9]+(?:[eE][+-]?[0-9]+)?|[eE][+-]?[0-9]+)[,}\]]"
+    rb"|[:\[,]-?[0-9]{16,}[,}\]]"
+)
 # lead bytes of UTF-8 sequences for U+E000 and above
 _HIGH_CHARS = re.compile(rb"[\xee-\xf4]")
 _SORT = orjson.OPT_SORT_KEYS

@@ -53,6 +53,7 @@ from credstack.platform.statuslists import (
     status_entry,
     status_list_url,
 )
+from credstack.platform.translog import append_events, credential_events
 from credstack.proofs.dataintegrity import format_datetime
 
 OB_SCHEMA = (
@@ -289,10 +290,12 @@ class Issuer:
     def complete(
         self, batch: PreparedBatch, signed: Sequence[Signed]
     ) -> list[IssuedCredential | CredstackError]:
-        """Store the signed credentials of a prepared batch (one insert), record the claim
-        e-mails, and return one result per request, in order."""
+        """Store the signed credentials of a prepared batch (one insert), append their
+        ``credential issued`` leaves to the transparency log, record the claim e-mails, and
+        return one result per request, in order."""
         results = dict(batch.results)
         fresh: list[IssuedCredential] = []
+        digests: dict[str, bytes] = {}
         mailed: list[tuple[IssuedCredential, str]] = []
         for item, done in zip(batch.pending, signed, strict=True):
             if done.error is not None:
@@ -315,10 +318,15 @@ class Issuer:
             )
             results[item.position] = issued
             fresh.append(issued)
+            if done.digest is not None:
+                digests[issued.id] = done.digest
             if item.request.email is not None:  # e-mail recipients get a claim link
                 mailed.append((issued, item.request.email))
         if fresh:
             self.uow.credentials.add_many(fresh)
+            # the log's leaves go in with the credentials (one transaction: both or neither)
+            events = credential_events(fresh, self.organisation.did, digests=digests)
+            append_events(self.uow, events, batch.at)
         if mailed:
             record_claims(
                 self.uow,
@@ -378,8 +386,9 @@ def revoke(
     reason: str | None,
     at: datetime,
 ) -> IssuedCredential:
-    """Set the credential's revocation bit; the credential itself never changes.
-    Revoking twice is harmless and returns the credential as it is."""
+    """Set the credential's revocation bit and append a ``credential revoked`` leaf to the
+    transparency log; the credential itself never changes.  Revoking twice is harmless and
+    returns the credential as it is."""
     credential = get_credential(uow, organisation, credential_id)
     if credential.revoked_at is not None:
         return credential
@@ -389,6 +398,7 @@ def revoke(
         raise InvalidInput("a revocation reason is at most 1000 characters")
     set_entry(uow, credential.status_list_id, credential.status_index, 1, at)
     uow.credentials.mark_revoked(credential_id, at, reason)
+    append_events(uow, credential_events([credential], organisation.did, revoked_at=at), at)
     revoked = uow.credentials.get(credential_id)
     assert revoked is not None
     return revoked

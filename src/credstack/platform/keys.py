@@ -7,6 +7,9 @@
 * Rotation retires the active key and makes a new one.  Retired keys stay in the DID
   document's ``assertionMethod`` so every credential signed before still verifies anywhere;
   a key marked compromised leaves ``assertionMethod`` (and the document).
+* Every key event (activated, retired, compromised: from the compromise time) and the DID
+  document version it makes is appended to the transparency log in the same unit of work
+  (:mod:`credstack.platform.translog`).
 """
 
 from __future__ import annotations
@@ -25,8 +28,10 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from credstack.crypto.keys import KeyPair
 from credstack.errors import ConfigurationError, InvalidState, NotFound
+from credstack.log.leaf import EventType
 from credstack.platform.domain import KeyStatus, Organisation, SigningKey
 from credstack.platform.ports import UnitOfWork
+from credstack.platform.translog import LogEvent, append_events, did_document_event, key_event
 from credstack.resolve.did_web import make_did_document
 
 _NONCE = 12
@@ -137,7 +142,18 @@ def create_first_key(
         raise InvalidState(f"organisation {organisation.slug} already has keys; rotate instead")
     key = new_key(custody, organisation, "key-1", at)
     uow.keys.add(key)
+    _log_key_events(
+        uow, organisation, [key_event(EventType.KEY_ACTIVATED, organisation.did, key, at)], at
+    )
     return key
+
+
+def _log_key_events(
+    uow: UnitOfWork, organisation: Organisation, events: list[LogEvent], at: datetime
+) -> None:
+    """Append the key events and the DID document version they make, as of ``at``."""
+    document = did_document(organisation, uow.keys.for_organisation(organisation.id))
+    append_events(uow, [*events, did_document_event(organisation.did, document, at)], at)
 
 
 def rotate_key(
@@ -145,11 +161,15 @@ def rotate_key(
 ) -> SigningKey:
     """Retire the active key (it stays in assertionMethod) and activate a new one."""
     keys = uow.keys.for_organisation(organisation.id)
+    events: list[LogEvent] = []
     for key in keys:
         if key.status is KeyStatus.ACTIVE:
             uow.keys.update(replace(key, status=KeyStatus.RETIRED, retired_at=at))
+            events.append(key_event(EventType.KEY_RETIRED, organisation.did, key, at))
     new = new_key(custody, organisation, f"key-{len(keys) + 1}", at)
     uow.keys.add(new)
+    events.append(key_event(EventType.KEY_ACTIVATED, organisation.did, new, at))
+    _log_key_events(uow, organisation, events, at)
     return new
 
 
@@ -163,7 +183,8 @@ def mark_compromised(
     at: datetime,
 ) -> SigningKey | None:
     """Mark a key compromised from ``since``: it leaves assertionMethod.  If it was the active
-    key, a new key is activated and returned."""
+    key, a new key is activated and returned.  The log records the compromise as of ``since``
+    (signatures by the key from then on are untrusted)."""
     keys = uow.keys.for_organisation(organisation.id)
     key = next((k for k in keys if k.id == key_id), None)
     if key is None:
@@ -177,11 +198,14 @@ def mark_compromised(
             retired_at=key.retired_at or at,
         )
     )
+    events = [key_event(EventType.KEY_COMPROMISED, organisation.did, key, since)]
+    new: SigningKey | None = None
     if was_active:
         new = new_key(custody, organisation, f"key-{len(keys) + 1}", at)
         uow.keys.add(new)
-        return new
-    return None
+        events.append(key_event(EventType.KEY_ACTIVATED, organisation.did, new, at))
+    _log_key_events(uow, organisation, events, at)
+    return new
 
 
 def active_key(uow: UnitOfWork, organisation: Organisation) -> SigningKey:

@@ -8,12 +8,15 @@ Rules every implementation keeps:
   :class:`credstack.errors.Conflict` on a unique-key clash (slug, idempotency key, …);
 * ``update_*`` with an expected ``version`` raises :class:`credstack.errors.Conflict` when the
   stored version differs (optimistic concurrency);
-* there is no delete for issued credentials, keys or status lists.
+* there is no delete for issued credentials, keys or status lists;
+* the transparency log (:class:`LogRepository`) is append-only: it has no update or delete
+  at all, and leaf indexes are dense (a clash with a concurrent appender is a ``Conflict``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
@@ -180,6 +183,90 @@ class PlatformKeyRepository(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class LogEntry:
+    """One leaf of the transparency log (``credstack.log.leaf``): its position, bytes and
+    RFC 9162 leaf hash, plus lookup columns taken from it (event type, digest) and the
+    credential it concerns, if any (never part of the leaf bytes)."""
+
+    index: int
+    leaf: bytes
+    leaf_hash: bytes
+    event: int
+    digest: bytes
+    credential_id: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class LogCheckpoint:
+    """A signed tree head: the C2SP checkpoint note signed by the log (no cosignatures)."""
+
+    size: int
+    text: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class LogCosignature:
+    """A witness's C2SP cosignature line (``— <name> <base64>\\n``) on checkpoint ``size``."""
+
+    size: int
+    witness: str
+    line: str
+    received_at: datetime
+
+
+class LogRepository(Protocol):
+    """The append-only transparency log: leaves, Merkle nodes, checkpoints, cosignatures.
+
+    There is deliberately no update or delete.  ``append`` takes the leaves ``size() ..
+    size() + n - 1`` (dense, in order) with the Merkle nodes they complete; a leaf index or
+    node already present (a concurrent appender) is a :class:`~credstack.errors.Conflict`.
+    """
+
+    def reserve(self) -> int:
+        """Take the log for appending until this unit of work ends (other appenders wait;
+        PostgreSQL: a transaction-scoped advisory lock); returns its size."""
+        ...
+
+    def size(self) -> int:
+        """The number of leaves (the next leaf's index)."""
+        ...
+
+    def append(
+        self, leaves: Sequence[LogEntry], nodes: Sequence[tuple[int, int, bytes]]
+    ) -> None: ...
+    def nodes(self, keys: Sequence[tuple[int, int]]) -> list[bytes]:
+        """Hashes at ``(level, index)`` keys, in order (one query); NotFound if one is absent."""
+        ...
+
+    def leaf(self, index: int) -> LogEntry | None: ...
+    def leaves(self, start: int, end: int) -> list[LogEntry]:
+        """Leaves ``start <= index < end`` (at most 10,000), by index."""
+        ...
+
+    def find(
+        self, *, credential_id: str | None = None, digest: bytes | None = None
+    ) -> list[LogEntry]:
+        """Leaves about ``credential_id``, or with event ``digest``, by index (at most 100)."""
+        ...
+
+    def add_checkpoint(self, checkpoint: LogCheckpoint) -> None: ...
+    def latest_checkpoint(self) -> LogCheckpoint | None:
+        """The checkpoint of the largest tree size."""
+        ...
+
+    def checkpoint(self, size: int) -> LogCheckpoint | None: ...
+    def add_cosignature(self, cosignature: LogCosignature) -> None:
+        """Conflict if the witness already cosigned that size."""
+        ...
+
+    def cosignatures(self, size: int) -> list[LogCosignature]:
+        """The cosignatures of checkpoint ``size``, by witness name."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One transaction over every repository."""
 
@@ -196,6 +283,7 @@ class UnitOfWork(Protocol):
     claims: ClaimRepository
     outbox: OutboxRepository
     platform_keys: PlatformKeyRepository
+    log: LogRepository
 
     def commit(self) -> None: ...
     def rollback(self) -> None: ...

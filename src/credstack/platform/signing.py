@@ -25,6 +25,7 @@ from typing import Any, Protocol
 
 from credstack.crypto.keys import KeyPair
 from credstack.errors import CredstackError, InvalidInput, Unavailable
+from credstack.log.leaf import credential_digest
 from credstack.platform.domain import Organisation
 from credstack.proofs.dataintegrity import add_proof
 
@@ -58,6 +59,7 @@ class Signed:
     credential_json: str = ""
     email_hash: str | None = None
     error: str | None = None
+    digest: bytes | None = None  # the transparency log's digest of the signed credential
 
 
 def sign_tasks(key: KeyPair, organisation: Organisation, tasks: Sequence[SignTask]) -> list[Signed]:
@@ -81,7 +83,8 @@ def sign_tasks(key: KeyPair, organisation: Organisation, tasks: Sequence[SignTas
             out.append(Signed(error=exc.message))
             continue
         identifier = signed["credentialSubject"].get("identifier")
-        out.append(Signed(text, identifier[0]["identityHash"] if identifier else None))
+        email_hash = identifier[0]["identityHash"] if identifier else None
+        out.append(Signed(text, email_hash, digest=credential_digest(signed)))
     return out
 
 

@@ -29,6 +29,7 @@ from credstack.platform.keys import KeyCustody, signing_key
 from credstack.platform.organisations import issuer_profile
 from credstack.platform.ports import UnitOfWork
 from credstack.platform.statuslists import allocate_entry, status_entry, status_list_url
+from credstack.platform.translog import append_events, credential_events
 from credstack.proofs.dataintegrity import OPEN_BADGE_TYPES, add_proof, format_datetime
 
 #: the achievement "slot" VC-API credentials are filed under (stored credentials need one)
@@ -154,4 +155,5 @@ def issue_credential(
         else None,
     )
     uow.credentials.add(issued)
+    append_events(uow, credential_events([issued], organisation.did), at)  # same transaction
     return issued

@@ -46,6 +46,10 @@ from credstack.platform.ports import (
     EndorsementRepository,
     JobRepository,
     KeyRepository,
+    LogCheckpoint,
+    LogCosignature,
+    LogEntry,
+    LogRepository,
     OrganisationRepository,
     OutboxRepository,
     PlatformKeyRepository,
@@ -103,6 +107,7 @@ _REFERENCES: dict[str, list[tuple[str, str]]] = {
     "tokens": [("user_id", "users"), ("organisation_id", "organisations")],
     "endorsements": [("endorser_organisation_id", "organisations")],
     "claims": [("credential_id", "credentials"), ("claimed_credential_id", "credentials")],
+    "log_cosignatures": [("size", "log_checkpoints")],
 }
 
 _TABLES = (
@@ -121,10 +126,27 @@ _TABLES = (
     "challenges",
     "claims",
     "outbox",
+    "log_leaves",
+    "log_nodes",
+    "log_checkpoints",
+    "log_cosignatures",
 )
 
-# Tables whose records a concurrent commit must not silently overwrite.
-_GUARDED = frozenset({"status_lists", "challenges", "claims", "outbox"})
+# Tables whose records a concurrent commit must not silently overwrite (for the log: two
+# appenders of the same leaf index conflict instead of forking the tree).
+_GUARDED = frozenset(
+    {
+        "status_lists",
+        "challenges",
+        "claims",
+        "outbox",
+        "log_leaves",
+        "log_nodes",
+        "log_checkpoints",
+        "log_cosignatures",
+    }
+)
+_LOG_FIND_LIMIT = 100
 
 
 class _State:
@@ -658,6 +680,93 @@ class MemoryOutboxRepository(_Repo):
         return [_out(m) for m in rows[:limit]]
 
 
+class MemoryLogRepository(_Repo):
+    """The append-only log: inserts and reads only (there is no update or delete)."""
+
+    def reserve(self) -> int:
+        return self.size()  # a concurrent commit that appended first is a Conflict
+
+    def size(self) -> int:
+        return len(self._rows("log_leaves"))  # indexes are dense from 0
+
+    def append(self, leaves: Sequence[LogEntry], nodes: Sequence[tuple[int, int, bytes]]) -> None:
+        """Insert leaves ``size() ..`` (dense, in order) and their new Merkle nodes."""
+        if not leaves:
+            if nodes:
+                raise Conflict("log: Merkle nodes are only appended with their leaves")
+            return
+        first = self.size()
+        stored: list[LogEntry] = []
+        for offset, entry in enumerate(leaves):
+            if entry.index != first + offset:
+                raise Conflict(
+                    f"log: leaf {entry.index} is not next (the log has {first + offset} leaves)"
+                )
+            stored.append(_stored(entry))
+        node_rows = self._rows("log_nodes")
+        fresh: dict[tuple[int, int], bytes] = {}
+        for level, index, h in nodes:
+            key = (level, index)
+            if key in node_rows or key in fresh:
+                raise Conflict(f"log_nodes: {key!r} exists")
+            fresh[key] = bytes(h)
+        for entry in stored:
+            self._uow._write("log_leaves", entry.index, entry)
+        for key, h in fresh.items():
+            self._uow._write("log_nodes", key, h)
+
+    def nodes(self, keys: Sequence[tuple[int, int]]) -> list[bytes]:
+        rows = self._rows("log_nodes")
+        try:
+            return [rows[(level, index)] for level, index in keys]
+        except KeyError as exc:
+            raise NotFound(f"log: no Merkle node at (level, index) {exc.args[0]}") from None
+
+    def leaf(self, index: int) -> LogEntry | None:
+        found: LogEntry | None = self._rows("log_leaves").get(index)
+        return found
+
+    def leaves(self, start: int, end: int) -> list[LogEntry]:
+        if start < 0 or end <= start:
+            return []
+        check_limit(end - start)
+        rows = self._rows("log_leaves")
+        return [rows[i] for i in range(start, min(end, len(rows)))]
+
+    def find(
+        self, *, credential_id: str | None = None, digest: bytes | None = None
+    ) -> list[LogEntry]:
+        rows = self._rows("log_leaves")
+        entries: list[LogEntry] = [rows[i] for i in range(len(rows))]  # dense, by index
+        if credential_id is not None:
+            found = [e for e in entries if e.credential_id == credential_id]
+        elif digest is not None:
+            found = [e for e in entries if e.digest == digest]
+        else:
+            return []
+        return found[:_LOG_FIND_LIMIT]
+
+    def add_checkpoint(self, checkpoint: LogCheckpoint) -> None:
+        self._insert("log_checkpoints", checkpoint.size, checkpoint)
+
+    def latest_checkpoint(self) -> LogCheckpoint | None:
+        rows: list[LogCheckpoint] = list(self._rows("log_checkpoints").values())
+        return max(rows, key=lambda c: c.size) if rows else None
+
+    def checkpoint(self, size: int) -> LogCheckpoint | None:
+        found: LogCheckpoint | None = self._rows("log_checkpoints").get(size)
+        return found
+
+    def add_cosignature(self, cosignature: LogCosignature) -> None:
+        self._insert("log_cosignatures", (cosignature.size, cosignature.witness), cosignature)
+
+    def cosignatures(self, size: int) -> list[LogCosignature]:
+        rows: list[LogCosignature] = [
+            c for c in self._rows("log_cosignatures").values() if c.size == size
+        ]
+        return sorted(rows, key=lambda c: c.witness)
+
+
 class MemoryUnitOfWork:
     """One transaction over every repository, against a :class:`MemoryDatabase`.
 
@@ -680,6 +789,7 @@ class MemoryUnitOfWork:
         self.claims: ClaimRepository = MemoryClaimRepository(self)
         self.outbox: OutboxRepository = MemoryOutboxRepository(self)
         self.platform_keys: PlatformKeyRepository = MemoryPlatformKeyRepository(self)
+        self.log: LogRepository = MemoryLogRepository(self)
 
     def _begin(self) -> None:
         with self._database._lock:

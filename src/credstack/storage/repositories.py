@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
+from operator import itemgetter
 from typing import Any, TypeVar, cast
 
 from sqlalchemy import (
@@ -26,6 +27,8 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    text,
+    tuple_,
     update,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -55,6 +58,7 @@ from credstack.platform.domain import (
     User,
     UserKind,
 )
+from credstack.platform.ports import LogCheckpoint, LogCosignature, LogEntry
 from credstack.storage._common import check_limit, check_page, json_text, utc
 from credstack.storage._translate import translated, translated_driver
 from credstack.storage.base import Base
@@ -67,6 +71,10 @@ from credstack.storage.rows import (
     IssuanceJobRow,
     IssuedCredentialRow,
     JobRowRow,
+    LogCheckpointRow,
+    LogCosignatureRow,
+    LogLeafRow,
+    LogNodeRow,
     MembershipRow,
     OrganisationRow,
     OutboxMessageRow,
@@ -84,6 +92,7 @@ __all__ = [
     "SqlEndorsementRepository",
     "SqlJobRepository",
     "SqlKeyRepository",
+    "SqlLogRepository",
     "SqlOrganisationRepository",
     "SqlOutboxRepository",
     "SqlPlatformKeyRepository",
@@ -130,7 +139,7 @@ def _values(record: Any, **overrides: Any) -> dict[str, Any]:
     return out
 
 
-_PG_COPY_ROWS = 100  # from this many rows on, PostgreSQL inserts go through COPY
+_BULK_ROWS = 100  # from this many rows on: COPY on PostgreSQL, the driver's executemany on SQLite
 
 
 def _copy_rows(connection: Any, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
@@ -147,6 +156,49 @@ def _copy_rows(connection: Any, table: Table, rows: Sequence[Mapping[str, Any]])
     with translated_driver(), raw.cursor() as cursor, cursor.copy(statement) as copy:
         for row in rows:
             copy.write_row([row[c] for c in columns])
+
+
+def _sqlite_rows(connection: Any, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Insert with the driver's ``executemany`` and the columns' own bind processors: the
+    values SQLAlchemy would send, without its per-row parameter bookkeeping (which costs
+    more than SQLite's insert).  A datetime shared by many rows is converted once."""
+    dialect = connection.dialect
+    columns = [c for c in table.columns if c.name in rows[0]]
+    names = [c.name for c in columns]
+    processed = [
+        (position, process)
+        for position, column in enumerate(columns)
+        if (process := column.type._cached_bind_processor(dialect)) is not None
+    ]
+    memo: dict[tuple[int, Any], Any] = {}
+    pick = itemgetter(*names)
+    params: list[Any] = []
+    for row in rows:
+        picked = pick(row)
+        if not processed and len(names) > 1:
+            params.append(picked)  # already a tuple
+            continue
+        values = list(picked) if len(names) > 1 else [picked]
+        for position, process in processed:
+            value = values[position]
+            if value is None:
+                continue
+            if isinstance(value, datetime):  # batches share their times: convert once
+                key = (position, value)
+                converted = memo.get(key)
+                if converted is None:
+                    converted = memo[key] = process(value)
+                values[position] = converted
+            else:
+                values[position] = process(value)
+        params.append(tuple(values))
+    preparer = dialect.identifier_preparer
+    statement = "INSERT INTO {} ({}) VALUES ({})".format(  # noqa: S608 - quoted identifiers
+        preparer.format_table(table),
+        ", ".join(preparer.quote(name) for name in names),
+        ", ".join("?" for _ in names),
+    )
+    connection.exec_driver_sql(statement, params)
 
 
 class _SqlRepo:
@@ -168,16 +220,25 @@ class _SqlRepo:
             return int(self._session.scalar(statement) or 0)
 
     def _insert(self, row: type[Base], values: Sequence[Mapping[str, Any]]) -> None:
-        if not values:
+        self._insert_tables([(row, values)])
+
+    def _insert_tables(
+        self, batches: Sequence[tuple[type[Base], Sequence[Mapping[str, Any]]]]
+    ) -> None:
+        """Insert into one or more tables in one savepoint: all rows or none."""
+        batches = [(row, list(values)) for row, values in batches if values]
+        if not batches:
             return
-        table = cast(Table, row.__table__)
-        rows = list(values)
         with translated(), self._session.begin_nested():
             connection = self._session.connection()
-            if connection.dialect.name == "postgresql" and len(rows) >= _PG_COPY_ROWS:
-                _copy_rows(connection, table, rows)
-            else:  # Core executemany (the ORM bulk path costs more per row)
-                connection.execute(insert(table), rows)
+            for row, rows in batches:
+                table = cast(Table, row.__table__)
+                if len(rows) < _BULK_ROWS:  # Core executemany (the ORM path costs more)
+                    connection.execute(insert(table), rows)
+                elif connection.dialect.name == "postgresql":
+                    _copy_rows(connection, table, rows)
+                else:
+                    _sqlite_rows(connection, table, rows)
 
     def _update(self, row: type[Base], where: Any, values: Mapping[str, Any]) -> int:
         """Run one UPDATE inside a savepoint; the number of rows it changed.
@@ -781,3 +842,168 @@ class SqlOutboxRepository(_SqlRepo):
             .limit(limit)
         )
         return [_record(OutboxMessage, r) for r in rows]
+
+
+# the transparency log ----------------------------------------------------------------------
+
+_LOG_FIND_LIMIT = 100
+
+
+def _log_entry(row: Any) -> LogEntry:
+    return LogEntry(
+        index=int(row.leaf_index),
+        leaf=bytes(row.leaf),
+        leaf_hash=bytes(row.leaf_hash),
+        event=int(row.event),
+        digest=bytes(row.digest),
+        credential_id=row.credential_id,
+        created_at=row.created_at,
+    )
+
+
+_LOG_LOCK = 0x6C6F67  # the advisory-lock key of log appends ("log")
+
+
+class SqlLogRepository(_SqlRepo):
+    """The append-only log tables: inserts and reads only (there is no update or delete).
+
+    The leaf index is the primary key: two transactions appending at the same size clash on
+    it (a :class:`~credstack.errors.Conflict` for the later one) instead of forking the tree.
+    """
+
+    def reserve(self) -> int:
+        if self._session.get_bind().dialect.name == "postgresql":
+            with translated():  # appenders queue here instead of clashing on the leaf index
+                self._session.execute(
+                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOG_LOCK}
+                )
+        return self.size()
+
+    def size(self) -> int:
+        with translated():
+            last = self._session.execute(select(func.max(LogLeafRow.leaf_index))).scalar()
+        return 0 if last is None else int(last) + 1
+
+    def append(self, leaves: Sequence[LogEntry], nodes: Sequence[tuple[int, int, bytes]]) -> None:
+        """Insert leaves ``size() ..`` (dense, in order) and their new Merkle nodes."""
+        if not leaves:
+            if nodes:
+                raise Conflict("log: Merkle nodes are only appended with their leaves")
+            return
+        first = self.size()
+        for offset, entry in enumerate(leaves):
+            if entry.index != first + offset:
+                raise Conflict(
+                    f"log: leaf {entry.index} is not next (the log has {first + offset} leaves)"
+                )
+        leaf_rows = [
+            {
+                "leaf_index": e.index,
+                "leaf": e.leaf,
+                "leaf_hash": e.leaf_hash,
+                "event": e.event,
+                "digest": e.digest,
+                "credential_id": e.credential_id,
+                "created_at": utc(e.created_at, "LogEntry.created_at"),
+            }
+            for e in leaves
+        ]
+        node_rows = [{"level": lv, "node_index": ix, "hash": h} for lv, ix, h in nodes]
+        self._insert_tables([(LogLeafRow, leaf_rows), (LogNodeRow, node_rows)])
+
+    def nodes(self, keys: Sequence[tuple[int, int]]) -> list[bytes]:
+        if not keys:
+            return []
+        n = LogNodeRow
+        wanted = list(dict.fromkeys(keys))
+        with translated():
+            found = {
+                (int(level), int(index)): bytes(h)
+                for level, index, h in self._session.execute(
+                    select(n.level, n.node_index, n.hash).where(
+                        tuple_(n.level, n.node_index).in_(wanted)
+                    )
+                )
+            }
+        try:
+            return [found[key] for key in keys]
+        except KeyError as exc:
+            raise NotFound(f"log: no Merkle node at (level, index) {exc.args[0]}") from None
+
+    def leaf(self, index: int) -> LogEntry | None:
+        with translated():
+            row = self._session.execute(
+                select(LogLeafRow.__table__).where(LogLeafRow.leaf_index == index)
+            ).first()
+        return None if row is None else _log_entry(row)
+
+    def leaves(self, start: int, end: int) -> list[LogEntry]:
+        if start < 0 or end <= start:
+            return []
+        check_limit(end - start)
+        c = LogLeafRow
+        return self._entries(
+            select(c.__table__)
+            .where(c.leaf_index >= start, c.leaf_index < end)
+            .order_by(c.leaf_index)
+        )
+
+    def find(
+        self, *, credential_id: str | None = None, digest: bytes | None = None
+    ) -> list[LogEntry]:
+        c = LogLeafRow
+        if credential_id is not None:
+            where = c.credential_id == credential_id
+        elif digest is not None:
+            where = c.digest == digest
+        else:
+            return []
+        return self._entries(
+            select(c.__table__).where(where).order_by(c.leaf_index).limit(_LOG_FIND_LIMIT)
+        )
+
+    def _entries(self, statement: Any) -> list[LogEntry]:
+        with translated():
+            return [_log_entry(row) for row in self._session.execute(statement)]
+
+    def add_checkpoint(self, checkpoint: LogCheckpoint) -> None:
+        self._insert(
+            LogCheckpointRow,
+            [
+                {
+                    "tree_size": checkpoint.size,
+                    "text": checkpoint.text,
+                    "created_at": utc(checkpoint.created_at, "LogCheckpoint.created_at"),
+                }
+            ],
+        )
+
+    def latest_checkpoint(self) -> LogCheckpoint | None:
+        return self._checkpoint(
+            select(LogCheckpointRow).order_by(LogCheckpointRow.tree_size.desc())
+        )
+
+    def checkpoint(self, size: int) -> LogCheckpoint | None:
+        return self._checkpoint(select(LogCheckpointRow).where(LogCheckpointRow.tree_size == size))
+
+    def _checkpoint(self, statement: Select[LogCheckpointRow]) -> LogCheckpoint | None:
+        row = self._first(statement)
+        return None if row is None else LogCheckpoint(row.tree_size, row.text, row.created_at)
+
+    def add_cosignature(self, cosignature: LogCosignature) -> None:
+        self._insert(
+            LogCosignatureRow,
+            [
+                {
+                    "tree_size": cosignature.size,
+                    "witness": cosignature.witness,
+                    "line": cosignature.line,
+                    "received_at": utc(cosignature.received_at, "LogCosignature.received_at"),
+                }
+            ],
+        )
+
+    def cosignatures(self, size: int) -> list[LogCosignature]:
+        c = LogCosignatureRow
+        rows = self._scalars(select(c).where(c.tree_size == size).order_by(c.witness))
+        return [LogCosignature(r.tree_size, r.witness, r.line, r.received_at) for r in rows]

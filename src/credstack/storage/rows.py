@@ -9,12 +9,24 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from credstack.storage.base import Base
 
 _ORG_FK = "organisations.id"
+# On SQLite an INTEGER PRIMARY KEY is the rowid itself (no second index to keep up).
+_BIG_KEY = BigInteger().with_variant(Integer(), "sqlite")
 
 
 class OrganisationRow(Base):
@@ -227,6 +239,56 @@ class OutboxMessageRow(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     last_attempt_at: Mapped[datetime | None]
     sent_at: Mapped[datetime | None]
+
+
+# the transparency log (docs/transparency-log.md): append-only, no row is ever changed --------
+
+
+class LogLeafRow(Base):
+    """A log leaf; ``leaf_index`` is the primary key, so two appenders of one index clash."""
+
+    __tablename__ = "log_leaves"
+
+    leaf_index: Mapped[int] = mapped_column(_BIG_KEY, primary_key=True, autoincrement=False)
+    leaf: Mapped[bytes] = mapped_column(LargeBinary)
+    leaf_hash: Mapped[bytes] = mapped_column(LargeBinary)
+    event: Mapped[int] = mapped_column(SmallInteger)
+    digest: Mapped[bytes] = mapped_column(LargeBinary, index=True)
+    credential_id: Mapped[str | None] = mapped_column(String, index=True)
+    created_at: Mapped[datetime]
+
+
+class LogNodeRow(Base):
+    """The hash of the perfect subtree ``(level, node_index)``; level 0 are leaf hashes."""
+
+    __tablename__ = "log_nodes"
+
+    level: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
+    node_index: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    hash: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class LogCheckpointRow(Base):
+    """A signed tree head (the log's checkpoint note, without cosignatures)."""
+
+    __tablename__ = "log_checkpoints"
+
+    tree_size: Mapped[int] = mapped_column(_BIG_KEY, primary_key=True, autoincrement=False)
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+
+
+class LogCosignatureRow(Base):
+    """A witness's cosignature line on one checkpoint."""
+
+    __tablename__ = "log_cosignatures"
+
+    tree_size: Mapped[int] = mapped_column(
+        _BIG_KEY, ForeignKey("log_checkpoints.tree_size"), primary_key=True, autoincrement=False
+    )
+    witness: Mapped[str] = mapped_column(String, primary_key=True)
+    line: Mapped[str] = mapped_column(Text)
+    received_at: Mapped[datetime]
 
 
 # the Open Badges API's OAuth state (:mod:`credstack.platform.oauth`) ------------------------

@@ -32,6 +32,7 @@ from credstack.platform.ports import (
     EndorsementRepository,
     JobRepository,
     KeyRepository,
+    LogRepository,
     OrganisationRepository,
     OutboxRepository,
     PlatformKeyRepository,
@@ -48,6 +49,7 @@ from credstack.storage.repositories import (
     SqlEndorsementRepository,
     SqlJobRepository,
     SqlKeyRepository,
+    SqlLogRepository,
     SqlOrganisationRepository,
     SqlOutboxRepository,
     SqlPlatformKeyRepository,
@@ -156,6 +158,7 @@ class SqlUnitOfWork:
         self.claims: ClaimRepository = SqlClaimRepository(session, self)
         self.outbox: OutboxRepository = SqlOutboxRepository(session, self)
         self.platform_keys: PlatformKeyRepository = SqlPlatformKeyRepository(session, self)
+        self.log: LogRepository = SqlLogRepository(session, self)
 
     def commit(self) -> None:
         """Commit, or roll back everything and raise (Conflict, Unavailable, …)."""
