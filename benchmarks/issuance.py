@@ -217,7 +217,7 @@ def main() -> None:
     print(
         f"bulk issuance of {args.count:,} credentials (CSV upload, 3 ESCO alignments, EU elements)"
     )
-    for backend in args.backends.split(","):
+    for backend in [b for b in args.backends.split(",") if b]:
         if backend == "sqlite":
             url = f"sqlite:///{work / 'bench.db'}"
             figures = bulk_issue(url, args.count, upload, args.sign_workers)

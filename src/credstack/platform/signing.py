@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -121,6 +121,10 @@ class InlineSigner:
         return None
 
 
+#: the share of each batch the storing process signs itself (see :class:`ProcessSigner`)
+LOCAL_SHARE = 0.2
+MAX_LOCAL_SHARE = 0.5
+
 _worker_key: KeyPair | None = None
 
 
@@ -136,11 +140,20 @@ def _sign_in_worker(organisation: Organisation, tasks: Sequence[SignTask]) -> li
 
 
 class _Gathered:
-    def __init__(self, parts: list[Future[list[Signed]]]) -> None:
+    def __init__(
+        self,
+        parts: list[Future[list[Signed]]],
+        tail: list[Signed],
+        on_wait: Callable[[bool], None] | None = None,
+    ) -> None:
         self._parts = parts
+        self._tail = tail
+        self._on_wait = on_wait
 
     def result(self) -> list[Signed]:
         out: list[Signed] = []
+        if self._on_wait is not None:  # did the caller have to wait for the workers?
+            self._on_wait(not all(part.done() for part in self._parts))
         try:
             for part in self._parts:
                 out.extend(part.result())
@@ -148,16 +161,28 @@ class _Gathered:
             raise
         except Exception as exc:  # a worker died (killed, out of memory): nothing was stored
             raise Unavailable(f"a signing worker failed: {type(exc).__name__}") from None
-        return out
+        return out + self._tail
 
 
 class ProcessSigner:
-    """Signs in ``workers`` spawned processes; each batch is split among them."""
+    """Signs in ``workers`` spawned processes; each batch is split among them.
 
-    def __init__(self, key: KeyPair, workers: int | None = None) -> None:
+    A share of every batch (its tail; ``local_share`` to start with) is signed in the calling
+    process, right after the rest is handed to the workers: the storing process has time to
+    spare between batches, and spending it on signatures keeps every core busy.  The share
+    adapts batch by batch: up when the caller had to wait for the workers, down when they were
+    done first (measured in ``benchmarks/issuance.py``)."""
+
+    def __init__(
+        self, key: KeyPair, workers: int | None = None, *, local_share: float = LOCAL_SHARE
+    ) -> None:
         self.workers = workers if workers is not None else default_workers()
         if self.workers < 1:
             raise InvalidInput("a process signer needs at least one worker")
+        if not 0 <= local_share < 1:
+            raise InvalidInput("local_share must be at least 0 and below 1")
+        self._key = key
+        self._local_share = local_share
         self._pool = ProcessPoolExecutor(
             max_workers=self.workers,
             mp_context=multiprocessing.get_context("spawn"),
@@ -166,15 +191,24 @@ class ProcessSigner:
         )
 
     def submit(self, organisation: Organisation, tasks: Sequence[SignTask]) -> SignFuture:
-        size = max(1, -(-len(tasks) // self.workers))
+        local = int(len(tasks) * self._local_share)
+        remote = tasks[: len(tasks) - local]
+        size = max(1, -(-len(remote) // self.workers))
         try:
             parts = [
-                self._pool.submit(_sign_in_worker, organisation, list(tasks[i : i + size]))
-                for i in range(0, len(tasks), size)
+                self._pool.submit(_sign_in_worker, organisation, list(remote[i : i + size]))
+                for i in range(0, len(remote), size)
             ]
         except BrokenProcessPool:
             raise Unavailable("a signing worker failed: BrokenProcessPool") from None
-        return _Gathered(parts)
+        signed_here = sign_tasks(self._key, organisation, tasks[len(remote) :]) if local else []
+        return _Gathered(parts, signed_here, self._adapt)
+
+    def _adapt(self, waited: bool) -> None:
+        """Balance the two sides: sign more here when the workers were late, less when they
+        were done before they were asked."""
+        step = 0.02 if waited else -0.02
+        self._local_share = min(MAX_LOCAL_SHARE, max(0.0, self._local_share + step))
 
     def worker_pids(self) -> list[int]:
         """The worker processes' ids (for operators and fault-injection tests)."""
