@@ -407,3 +407,37 @@ def test_dead_signing_worker_is_unavailable_not_a_crash(world: World) -> None:
             signer.submit(world.org, [task]).result()
     finally:
         signer.close()
+
+
+def test_process_signer_shares_batches_with_the_caller_and_keeps_order(world: World) -> None:
+    from credstack.platform.signing import ProcessSigner, SignTask
+
+    uow = world.db.unit_of_work()
+    key = signing_key(uow, world.custody, world.org)
+    achievement = render_achievement(world.version, world.org)
+    tasks = [
+        SignTask(
+            achievement,
+            IssueRequest(email=f"l{i}@example.org"),
+            f"urn:uuid:00000000-0000-4000-8000-{i:012d}",
+            {
+                "id": f"{BASE}/s#{i}",
+                "type": "BitstringStatusListEntry",
+                "statusPurpose": "revocation",
+                "statusListIndex": str(i),
+                "statusListCredential": f"{BASE}/s",
+            },
+            AT,
+        )
+        for i in range(6)
+    ]
+    signer = ProcessSigner(key, workers=1, local_share=0.5)  # 3 signed here, 3 in the worker
+    try:
+        first = signer.submit(world.org, tasks).result()
+        second = signer.submit(world.org, tasks).result()
+    finally:
+        signer.close()
+    for signed in (first, second):
+        ids = [json.loads(s.credential_json)["id"] for s in signed]
+        assert ids == [t.credential_id for t in tasks]
+        assert all(s.digest is not None and len(s.digest) == 32 for s in signed)
