@@ -287,3 +287,29 @@ def test_vcapi_issued_credential_is_logged(logged: World) -> None:
     assert proof.status_code == 200, proof.text
     _check_inclusion(logged, proof.json())
     assert decode_leaf(_b64(proof.json()["leaf"])).digest == credential_digest(credential)
+
+
+def test_bundle_verifies_offline_after_the_server_is_gone(logged: World) -> None:
+    from credstack.log.bundle import TrustAnchors, verify_bundle
+
+    issued = _issue(logged, "offline@example.org")
+    pinned = _verifiers(logged)  # the log key, pinned while the server was up
+    response = logged.client.get(
+        f"/orgs/uni/credentials/{issued['id']}/bundle", headers=logged.auth("viewer")
+    )
+    assert response.status_code == 200, response.text
+    bundle = response.json()
+    assert logged.client.get(f"/orgs/uni/credentials/{issued['id']}/bundle").status_code == 401
+    assert (
+        logged.client.get(
+            f"/orgs/uni/credentials/{issued['id']}/bundle", headers=logged.auth("other-owner")
+        ).status_code
+        == 403
+    )
+    logged.client.close()  # the server is gone: only the bundle and the pinned key remain
+    at = logged.clock() + timedelta(days=1)
+    report = verify_bundle(bundle, at=at, trust=TrustAnchors(log_keys=tuple(pinned)))
+    assert report.verified, report.render()
+    # an altered credential in the bundle fails
+    bundle["credential"]["name"] = "Something else"
+    assert not verify_bundle(bundle, at=at, trust=TrustAnchors(log_keys=tuple(pinned))).verified

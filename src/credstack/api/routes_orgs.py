@@ -11,13 +11,14 @@ from datetime import timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Query, Request, Response
+from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from credstack.api import views
 from credstack.api.context import AppContext, Bearer, Ctx, foreign_as_missing
 from credstack.api.schemas import IssueFromAchievement, NewMember, NewOrgToken, Revocation
 from credstack.errors import CredstackError, InvalidInput, NotFound
-from credstack.platform import accounts, achievements, bulk, bulkfile, issuance
+from credstack.platform import accounts, achievements, bulk, bulkfile, issuance, translog
 from credstack.platform.accounts import Action
 from credstack.platform.domain import JobStatus, RowStatus
 from credstack.platform.keys import rotate_key
@@ -188,6 +189,21 @@ def get_credential(slug: str, credential_id: str, ctx: Ctx, credentials: Bearer)
         with foreign_as_missing("credential"):
             found = issuance.get_credential(uow, org, credential_id)
     return views.credential(found, full=True)
+
+
+@router.get(
+    "/credentials/{credential_id}/bundle",
+    summary="An offline verification bundle: credential, DID document, status, log proofs",
+)
+def get_bundle(slug: str, credential_id: str, ctx: Ctx, credentials: Bearer) -> JSONResponse:
+    with ctx.work() as uow:
+        _, org = ctx.member(uow, credentials, slug, Action.READ)
+        with foreign_as_missing("credential"):
+            found = issuance.get_credential(uow, org, credential_id)
+        bundle = translog.credential_bundle(
+            uow, ctx.custody, ctx.host, ctx.base_url, org, found, ctx.clock()
+        )
+    return JSONResponse(bundle.to_json())
 
 
 @router.post("/credentials/{credential_id}/revoke", summary="Revoke (sets its status bit)")

@@ -31,6 +31,7 @@ from credstack.errors import (
     PermissionDenied,
     ProofError,
 )
+from credstack.log.bundle import Bundle, KeyRecord, LeafEvidence, build_bundle
 from credstack.log.checkpoint import parse_checkpoint, sign_checkpoint
 from credstack.log.cosign import cosignature_timestamp, posix_seconds
 from credstack.log.leaf import (
@@ -42,7 +43,7 @@ from credstack.log.leaf import (
 )
 from credstack.log.merkle import AppendPlan, MerkleTree, Node, NodeKey, leaf_hash
 from credstack.log.note import COSIGNATURE_V1, Note, NoteSigner, NoteVerifier, parse_note
-from credstack.platform.domain import IssuedCredential, SigningKey
+from credstack.platform.domain import IssuedCredential, Organisation, SigningKey
 from credstack.platform.ports import (
     LogCheckpoint,
     LogCosignature,
@@ -403,3 +404,65 @@ def accept_cosignature(
     cosignature = LogCosignature(size, signature.name, stored_line, at)
     uow.log.add_cosignature(cosignature)
     return cosignature
+
+
+# --- offline verification bundles --------------------------------------------------------------
+
+
+def credential_bundle(
+    uow: UnitOfWork,
+    custody: KeyCustody,
+    host: str,
+    base_url: str,
+    organisation: Organisation,
+    credential: IssuedCredential,
+    at: datetime,
+) -> Bundle:
+    """An offline verification bundle (``docs/transparency-log.md``) for an issued credential:
+    the credential, the issuer's current DID document (retired keys included) and its log leaf,
+    the status list as of now, the key history, and both inclusion proofs under one signed
+    checkpoint of the whole tree."""
+    from credstack.platform.keys import did_document, signing_key
+    from credstack.platform.statuslists import status_list_credential, status_list_url
+
+    keys = uow.keys.for_organisation(organisation.id)
+    document = did_document(organisation, keys)
+    checkpoint = sign_checkpoint_now(uow, custody, host, at)
+    tree = MerkleTree(StoredNodes(uow.log), checkpoint.size)
+
+    def evidence(entry: LogEntry) -> LeafEvidence:
+        if entry.index >= checkpoint.size:
+            raise NotFound(f"leaf {entry.index} is not in the tree of size {checkpoint.size}")
+        proof = tuple(tree.inclusion_proof(entry.index))
+        return LeafEvidence(entry.index, checkpoint.size, entry.leaf, proof)
+
+    credential_leaf = evidence(find_entry(uow, credential_id=credential.id))
+    document_leaf = evidence(find_entry(uow, digest=did_document_digest(document)))
+    status = None
+    if credential.status_list_id is not None:
+        found = uow.status_lists.get(credential.status_list_id)
+        if found is not None:
+            url = status_list_url(base_url, organisation, found.id)
+            key = signing_key(uow, custody, organisation)
+            status = status_list_credential(organisation, found, key, url=url, at=at)
+    history = [
+        KeyRecord(
+            id=f"{organisation.did}#{k.fragment}",
+            public_key_multibase=k.public_key_multibase,
+            status=str(k.status),
+            activated=k.activated_at,
+            retired=k.retired_at,
+            compromised_since=k.compromised_since,
+        )
+        for k in keys
+    ]
+    return build_bundle(
+        credential=orjson.loads(credential.credential_json),
+        did_document=document,
+        checkpoint=checkpoint_text(uow, checkpoint),
+        credential_log=credential_leaf,
+        did_document_log=document_leaf,
+        status_list=status,
+        status_checked_at=at if status is not None else None,
+        key_history=history,
+    )
