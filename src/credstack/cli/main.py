@@ -24,6 +24,7 @@ from credstack.cli.plan import register as register_plan
 from credstack.cli.platform import register as register_platform
 from credstack.cli.serve import register as register_serve
 from credstack.cli.skills import register as register_skills
+from credstack.cli.witness import register as register_witness
 from credstack.crypto.keys import KeyPair, write_key_file
 from credstack.errors import CredstackError, InvalidInput
 from credstack.log.bundle import (
@@ -382,6 +383,7 @@ def build_parser() -> argparse.ArgumentParser:
     register_pathway(sub, _Parser)
     register_plan(sub, _Parser)
     register_skills(sub, _Parser)
+    register_witness(sub, _Parser)
     register_serve(sub)
     return parser
 
