@@ -28,7 +28,6 @@ from sqlalchemy import (
     or_,
     select,
     text,
-    tuple_,
     update,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -915,14 +914,19 @@ class SqlLogRepository(_SqlRepo):
         if not keys:
             return []
         n = LogNodeRow
-        wanted = list(dict.fromkeys(keys))
+        by_level: dict[int, list[int]] = {}
+        for level, index in dict.fromkeys(keys):
+            by_level.setdefault(level, []).append(index)
+        # one "level = ? AND node_index IN (...)" per level: SQLite cannot use the primary key
+        # for a row-value IN list and would scan the whole table
+        where = or_(
+            *(and_(n.level == level, n.node_index.in_(ix)) for level, ix in by_level.items())
+        )
         with translated():
             found = {
                 (int(level), int(index)): bytes(h)
                 for level, index, h in self._session.execute(
-                    select(n.level, n.node_index, n.hash).where(
-                        tuple_(n.level, n.node_index).in_(wanted)
-                    )
+                    select(n.level, n.node_index, n.hash).where(where)
                 )
             }
         try:
