@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import copy
 import json
+import sys
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -14,6 +16,18 @@ from credstack.crypto.keys import KeyPair
 from credstack.proofs.dataintegrity import add_proof
 
 ASSETS = Path(__file__).parent / "assets"
+_RECURSION_LIMIT = sys.getrecursionlimit()
+
+
+@pytest.fixture(autouse=True)
+def _keep_recursion_limit() -> Iterator[None]:
+    """Some dependencies (py_ecc, py-evm) raise the recursion limit when imported; keep each
+    test on the interpreter's own limit so one test's imports cannot change another's."""
+    yield
+    if sys.getrecursionlimit() != _RECURSION_LIMIT:
+        sys.setrecursionlimit(_RECURSION_LIMIT)
+
+
 VECTORS = ASSETS / "vc-di-eddsa"
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 CREATED = datetime(2025, 7, 1, 12, 0, 0, tzinfo=UTC)

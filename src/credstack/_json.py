@@ -7,6 +7,9 @@ make two verifiers see two credentials), no NaN or Infinity.  Bounded: size and 
 from __future__ import annotations
 
 import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from credstack.errors import InvalidInput
@@ -30,6 +33,29 @@ def _unique_members(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
         duplicate = next(k for k, _ in pairs if k in seen or seen.add(k))  # type: ignore[func-returns-value]
         raise _Refused(f"duplicate member {duplicate!r}")
     return out
+
+
+#: the C JSON decoder recurses once per nesting level and trusts the interpreter's recursion
+#: limit; some libraries raise that limit process-wide (py_ecc sets 100,000), which would let a
+#: deeply nested document overflow the C stack.  Parsing runs under at most this limit.
+SAFE_RECURSION_LIMIT = 4000
+
+
+@contextmanager
+def _bounded_recursion() -> Iterator[None]:
+    previous = sys.getrecursionlimit()
+    if previous <= SAFE_RECURSION_LIMIT:
+        yield
+        return
+    try:
+        sys.setrecursionlimit(SAFE_RECURSION_LIMIT)
+    except RecursionError:  # already deeper than that: keep the limit as it is
+        yield
+        return
+    try:
+        yield
+    finally:
+        sys.setrecursionlimit(previous)
 
 
 def check_depth(value: Any, max_depth: int = MAX_DEPTH) -> None:
@@ -60,7 +86,10 @@ def parse_json(
         )
     try:
         text = data.decode("utf-8") if isinstance(data, bytes) else data
-        value = json.loads(text, object_pairs_hook=_unique_members, parse_constant=_refuse_constant)
+        with _bounded_recursion():
+            value = json.loads(
+                text, object_pairs_hook=_unique_members, parse_constant=_refuse_constant
+            )
     except RecursionError:
         raise InvalidInput(f"{what} nests too deeply to parse", code="INPUT_TOO_DEEP") from None
     except UnicodeDecodeError as exc:

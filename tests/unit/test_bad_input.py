@@ -831,3 +831,16 @@ def test_library_canonicalization_bomb_report(issuer_key: KeyPair) -> None:
     report = library_report(bomb)
     proof = [s for s in report.steps if s.name is StepName.PROOF]
     assert [(s.outcome, s.code) for s in proof] == [(Outcome.FAILED, "CANONICALIZATION_LIMIT")]
+
+
+def test_deep_json_refused_even_when_a_library_raised_the_recursion_limit() -> None:
+    import sys
+
+    from credstack._json import parse_json
+    from credstack.errors import InvalidInput
+
+    sys.setrecursionlimit(100_000)  # what py_ecc does on import; the fixture restores it
+    with pytest.raises(InvalidInput) as info:
+        parse_json("[" * 200_000 + "]" * 200_000)
+    assert info.value.code == "INPUT_TOO_DEEP"
+    assert sys.getrecursionlimit() == 100_000  # parsing put the caller's limit back
