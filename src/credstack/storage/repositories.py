@@ -9,7 +9,7 @@ records of :mod:`credstack.platform.domain` at the boundary; no row escapes.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from operator import itemgetter
 from typing import Any, TypeVar, cast
@@ -919,16 +919,24 @@ class SqlLogRepository(_SqlRepo):
             by_level.setdefault(level, []).append(index)
         # one "level = ? AND node_index IN (...)" per level: SQLite cannot use the primary key
         # for a row-value IN list and would scan the whole table
-        where = or_(
-            *(and_(n.level == level, n.node_index.in_(ix)) for level, ix in by_level.items())
-        )
         with translated():
-            found = {
-                (int(level), int(index)): bytes(h)
-                for level, index, h in self._session.execute(
-                    select(n.level, n.node_index, n.hash).where(where)
+            connection = self._session.connection()
+            if connection.dialect.name == "sqlite":  # plain DB-API: no statement to compile
+                clauses = " OR ".join(
+                    f"(level = ? AND node_index IN ({', '.join('?' * len(ix))}))"
+                    for ix in by_level.values()
                 )
-            }
+                params = tuple(v for level, ix in by_level.items() for v in (level, *ix))
+                rows: Iterable[Any] = connection.exec_driver_sql(
+                    f"SELECT level, node_index, hash FROM log_nodes WHERE {clauses}",  # noqa: S608
+                    params,
+                )
+            else:
+                where = or_(
+                    *(and_(n.level == lv, n.node_index.in_(ix)) for lv, ix in by_level.items())
+                )
+                rows = self._session.execute(select(n.level, n.node_index, n.hash).where(where))
+            found = {(int(level), int(index)): bytes(h) for level, index, h in rows}
         try:
             return [found[key] for key in keys]
         except KeyError as exc:
