@@ -362,3 +362,18 @@ def test_anchor_without_web3_names_extra(monkeypatch: pytest.MonkeyPatch) -> Non
         anchor_checkpoint(_note(3), web3=None, account="0x" + "12" * 20, at=AT)  # type: ignore[arg-type]
     with pytest.raises(ConfigurationError, match=r"credstack\[anchor\]"):
         verify_anchor(_record(), _note(3), web3=None)  # type: ignore[arg-type]
+
+
+def test_loading_web3_keeps_the_recursion_limit() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; before = sys.getrecursionlimit();"
+        "from credstack.log.anchor import _web3_module; _web3_module();"
+        "print(before, sys.getrecursionlimit())"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert out[0] == out[1]

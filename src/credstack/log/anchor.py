@@ -21,6 +21,7 @@ import base64
 import hashlib
 import re
 import struct
+import sys
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -311,10 +312,14 @@ def anchor_due(
 
 
 def _web3_module() -> ModuleType:
+    limit = sys.getrecursionlimit()
     try:
         import web3
     except ImportError as exc:
         raise ConfigurationError(f"public-chain anchoring needs web3.py; {EXTRA_HINT}") from exc
+    finally:
+        # web3's py_ecc raises the process-wide recursion limit to 100,000 on import; keep ours
+        sys.setrecursionlimit(limit)
     return web3
 
 
