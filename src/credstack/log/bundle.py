@@ -39,7 +39,7 @@ from credstack.log.note import COSIGNATURE_V1, ED25519, NoteVerifier, b64decode_
 from credstack.proofs.dataintegrity import format_datetime, parse_datetime
 from credstack.resolve.base import ResolvedMethod
 from credstack.resolve.resolver import CompositeResolver
-from credstack.verify.report import Outcome, VerificationReport
+from credstack.verify.report import Outcome, VerificationReport, step_json
 from credstack.verify.verifier import Verifier, VerifyOptions
 
 __all__ = [
@@ -723,13 +723,7 @@ class BundleStep:
     details: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"step": self.name.value, "outcome": self.outcome.value}
-        if self.code:
-            out["code"] = self.code
-        out["message"] = self.message
-        if self.details:
-            out["details"] = self.details
-        return out
+        return step_json(self.name.value, self.outcome, self.message, self.code, self.details)
 
 
 @dataclass(slots=True)

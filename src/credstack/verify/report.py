@@ -52,13 +52,20 @@ class Step:
     details: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"step": self.name.value, "outcome": self.outcome.value}
-        if self.code:
-            out["code"] = self.code
-        out["message"] = self.message
-        if self.details:
-            out["details"] = self.details
-        return out
+        return step_json(self.name.value, self.outcome, self.message, self.code, self.details)
+
+
+def step_json(
+    name: str, outcome: Outcome, message: str, code: str | None, details: dict[str, Any]
+) -> dict[str, Any]:
+    """One report step as JSON (shared by credential and bundle reports)."""
+    out: dict[str, Any] = {"step": name, "outcome": outcome.value}
+    if code:
+        out["code"] = code
+    out["message"] = message
+    if details:
+        out["details"] = details
+    return out
 
 
 class VerificationFailed(CredstackError):
