@@ -46,6 +46,16 @@ if ! have_postgres; then
   fi
 fi
 
+# Debian's Chromium: the browser tests drive it with Playwright (which never downloads a browser).
+if [ ! -x "${CREDSTACK_CHROMIUM:-/usr/bin/chromium}" ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    echo "bootstrap: Chromium is needed for the browser tests (as root: apt-get install chromium)" >&2
+    exit 1
+  fi
+fi
+
 if [ ! -d interop/js/node_modules ] || [ interop/js/package-lock.json -nt interop/js/node_modules ]; then
   (cd interop/js && npm ci --no-audit --no-fund --loglevel=error)
   touch interop/js/node_modules

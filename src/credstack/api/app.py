@@ -100,6 +100,7 @@ def create_app(
     password_hasher: PasswordHasher | None = None,
     mailer: Mailer | None = None,
     witnesses: Sequence[NoteVerifier | str] = (),
+    web: bool = True,
 ) -> FastAPI:
     """The HTTP API over ``database``.
 
@@ -108,7 +109,8 @@ def create_app(
     returns (for tests) instead of in a background thread.  With a ``mailer``, the mail
     outbox (claim links) is delivered after every successful state-changing request.
     ``witnesses`` are the transparency-log witness keys (cosignature verifiers or their C2SP
-    key strings) allowed to submit cosignatures; none by default.
+    key strings) allowed to submit cosignatures; none by default.  ``web`` adds the web pages
+    (:mod:`credstack.web`).
     """
     if not base_url.startswith(("https://", "http://")):
         raise ConfigurationError(f"base_url {base_url!r} must be an http(s) URL")
@@ -143,4 +145,8 @@ def create_app(
     if mailer is not None:
         install_mail_delivery(app, mailer)
     _install_docs(app)
+    if web:
+        from credstack.web import install_web
+
+        install_web(app)
     return app

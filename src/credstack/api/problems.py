@@ -116,12 +116,12 @@ def error_response(error: CredstackError) -> JSONResponse:
     return problem_response(status, detail, error.code, headers=headers, **extra)
 
 
-async def _credstack_error(_request: Request, exc: Exception) -> JSONResponse:
+async def credstack_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, CredstackError)
     return error_response(exc)
 
 
-async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
+async def validation_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     errors = [
         {"location": [str(part) for part in e.get("loc", ())], "message": str(e.get("msg", ""))}
@@ -132,7 +132,7 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     return problem_response(400, detail, "INVALID_INPUT", errors=errors)
 
 
-async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
+async def http_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     codes = {401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED", 404: "NOT_FOUND", 409: "CONFLICT"}
     code = codes.get(exc.status_code, "INVALID_INPUT")
@@ -143,14 +143,14 @@ async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
     return problem_response(exc.status_code, detail, code, headers=headers)
 
 
-async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
+async def unexpected(_request: Request, exc: Exception) -> JSONResponse:
     log.error("unexpected error", exc_info=exc)
     return problem_response(500, "the server could not complete the request", "INTERNAL_ERROR")
 
 
 def install(app: FastAPI) -> None:
     """Register the exception handlers on ``app``."""
-    app.add_exception_handler(CredstackError, _credstack_error)
-    app.add_exception_handler(RequestValidationError, _validation_error)
-    app.add_exception_handler(StarletteHTTPException, _http_error)
-    app.add_exception_handler(Exception, _unexpected)
+    app.add_exception_handler(CredstackError, credstack_error)
+    app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(StarletteHTTPException, http_error)
+    app.add_exception_handler(Exception, unexpected)

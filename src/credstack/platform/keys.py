@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
+import hmac
 import os
 import uuid
 from collections.abc import Mapping
@@ -91,6 +93,12 @@ class KeyCustody:
     @property
     def current_kek(self) -> str:
         return self._keks.current
+
+    def derive(self, purpose: str) -> bytes:
+        """A 32-byte secret for ``purpose`` (e.g. CSRF tokens), derived from the current KEK
+        with HMAC-SHA256, so every process of one deployment derives the same one."""
+        kek = self._keks.keys[self._keks.current]
+        return hmac.new(kek, b"credstack-derive:" + purpose.encode(), hashlib.sha256).digest()
 
     def seal(self, seed: bytes, key_id: str) -> tuple[bytes, str]:
         nonce = os.urandom(_NONCE)
