@@ -1,5 +1,6 @@
 """The transparency log's storage keeps the same rules on every backend (memory, SQLite,
-PostgreSQL): dense append-only leaves, write-once nodes, checkpoints and cosignatures."""
+PostgreSQL): dense append-only leaves, write-once nodes, checkpoints and cosignatures, DID
+document versions and public-chain anchors."""
 
 from __future__ import annotations
 
@@ -13,10 +14,17 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from credstack.errors import Conflict, NotFound
-from credstack.log.leaf import EventType, encode_leaf
+from credstack.errors import Conflict, InvalidInput, NotFound
+from credstack.log.anchor import AnchorRecord
+from credstack.log.leaf import EventType, did_document_digest, encode_leaf
 from credstack.log.merkle import MerkleTree, leaf_hash, root, verify_inclusion
-from credstack.platform.ports import LogCheckpoint, LogCosignature, LogEntry, UnitOfWork
+from credstack.platform.ports import (
+    DidDocumentVersion,
+    LogCheckpoint,
+    LogCosignature,
+    LogEntry,
+    UnitOfWork,
+)
 from credstack.platform.translog import StoredNodes
 from credstack.storage.session import SqlDatabase
 from tests.contract.conftest import Database, make_database
@@ -38,6 +46,12 @@ LOG_METHODS = {
     "checkpoint",
     "add_cosignature",
     "cosignatures",
+    "add_did_document",
+    "did_document",
+    "add_anchor",
+    "latest_anchor",
+    "first_anchor",
+    "anchors",
 }
 
 
@@ -233,6 +247,109 @@ def test_log_cosignatures_once_per_witness_and_checkpoint(database: Database) ->
     uow = database.unit_of_work()
     assert uow.log.cosignatures(4) == [a, b]
     assert uow.log.cosignatures(5) == []
+
+
+def _document(n: int) -> dict[str, object]:
+    return {
+        "@context": ["https://www.w3.org/ns/did/v1"],
+        "id": ISSUER,
+        "alsoKnownAs": [f"https://uni.example/v{n}"],
+        "note": "Ünïcode ✓",
+    }
+
+
+def _version(index: int, n: int, did: str = ISSUER) -> DidDocumentVersion:
+    document = _document(n)
+    return DidDocumentVersion(index, did, did_document_digest(document), document, NOW)
+
+
+def test_log_did_document_versions_by_leaf_index(database: Database) -> None:
+    uow = database.unit_of_work()
+    _append(uow, 6)
+    assert uow.log.did_document(ISSUER) is None
+    versions = [_version(1, 1), _version(4, 2)]
+    for version in versions:
+        uow.log.add_did_document(version)
+    uow.log.add_did_document(_version(3, 9, did="did:web:credstack.example:orgs:other"))
+    uow.commit()
+    uow = database.unit_of_work()
+    assert uow.log.did_document(ISSUER) == versions[1]
+    assert uow.log.did_document(ISSUER, before=5) == versions[1]
+    assert uow.log.did_document(ISSUER, before=4) == versions[0]
+    assert uow.log.did_document(ISSUER, before=2) == versions[0]
+    assert uow.log.did_document(ISSUER, before=1) is None
+    other = uow.log.did_document("did:web:credstack.example:orgs:other")
+    assert other is not None
+    assert other.index == 3
+    assert other.document == _document(9)  # JSON kept exactly (non-ASCII included)
+    assert uow.log.did_document("did:web:nobody.example") is None
+
+
+def test_log_did_document_needs_its_leaf_and_is_written_once(database: Database) -> None:
+    uow = database.unit_of_work()
+    _append(uow, 2)
+    uow.log.add_did_document(_version(1, 1))
+    with pytest.raises(Conflict):
+        uow.log.add_did_document(_version(1, 2))  # that leaf already has its document
+    with pytest.raises(Conflict):
+        uow.log.add_did_document(_version(7, 1))  # no leaf 7
+    uow.commit()
+    stored = database.unit_of_work().log.did_document(ISSUER)
+    assert stored == _version(1, 1)
+
+
+def _anchor(size: int, n: int, *, at: datetime = NOW, chain_id: int = 1) -> AnchorRecord:
+    return AnchorRecord(
+        chain_id=chain_id,
+        tx_hash=hashlib.sha256(f"tx {n}".encode()).digest(),
+        block_number=100 + n,
+        block_hash=hashlib.sha256(f"block {n}".encode()).digest(),
+        origin="credstack.example/log",
+        tree_size=size,
+        root_hash=hashlib.sha256(f"root {size}".encode()).digest(),
+        anchored_at=at,
+    )
+
+
+def test_log_anchors_round_trip_ordered_by_tree_size(database: Database) -> None:
+    uow = database.unit_of_work()
+    assert uow.log.latest_anchor() is None
+    assert uow.log.first_anchor(min_size=0) is None
+    assert uow.log.anchors(limit=10) == []
+    small = _anchor(3, 1)
+    large = _anchor(9, 2, at=NOW + timedelta(hours=2))
+    again = _anchor(9, 3, at=NOW + timedelta(hours=3))  # the same head on a second try
+    middle = _anchor(5, 4, at=NOW + timedelta(hours=1), chain_id=2**63 - 1)
+    for record in (large, small, again, middle):
+        uow.log.add_anchor(record)
+    uow.commit()
+    uow = database.unit_of_work()
+    assert uow.log.anchors(limit=10) == [again, large, middle, small]
+    assert uow.log.anchors(limit=2, offset=1) == [large, middle]
+    assert uow.log.anchors(limit=2, offset=4) == []
+    assert uow.log.latest_anchor() == again
+    assert uow.log.latest_anchor(max_size=8) == middle
+    assert uow.log.latest_anchor(max_size=2) is None
+    assert uow.log.first_anchor(min_size=4) == middle
+    assert uow.log.first_anchor(min_size=6) == large
+    assert uow.log.first_anchor(min_size=10) is None
+    stored = uow.log.anchors(limit=1)[0]
+    assert stored.anchored_at.utcoffset() == timedelta(0)
+    assert stored.to_json() == again.to_json()
+
+
+def test_log_anchor_stored_once_and_bounded(database: Database) -> None:
+    uow = database.unit_of_work()
+    record = _anchor(3, 1)
+    uow.log.add_anchor(record)
+    with pytest.raises(Conflict):
+        uow.log.add_anchor(dataclasses.replace(record, tree_size=4))  # same transaction
+    with pytest.raises(InvalidInput, match="64-bit"):
+        uow.log.add_anchor(_anchor(3, 2, chain_id=2**63))
+    with pytest.raises(InvalidInput):
+        uow.log.anchors(limit=0)
+    uow.commit()
+    assert database.unit_of_work().log.anchors(limit=10) == [record]
 
 
 @pytest.fixture

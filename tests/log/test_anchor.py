@@ -349,7 +349,11 @@ def test_anchor_due_other_log_refused() -> None:
 
 
 def test_module_imports_without_web3(monkeypatch: pytest.MonkeyPatch) -> None:
+    import credstack.log
+
     monkeypatch.setitem(sys.modules, "web3", None)
+    # importing again rebinds the package attribute too; put the original back afterwards
+    monkeypatch.setattr(credstack.log, "anchor", sys.modules["credstack.log.anchor"])
     monkeypatch.delitem(sys.modules, "credstack.log.anchor")
     module = importlib.import_module("credstack.log.anchor")
     assert module.ANCHOR_MAGIC == ANCHOR_MAGIC

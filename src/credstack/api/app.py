@@ -44,6 +44,7 @@ from credstack.log.note import NoteVerifier
 from credstack.platform.accounts import default_hasher
 from credstack.platform.keys import KeyCustody
 from credstack.platform.notify import Mailer
+from credstack.platform.translog import Anchoring
 from credstack.skills.framework import ESCO_ATTRIBUTION, ONET_ATTRIBUTION
 
 __all__ = ["Limits", "create_app"]
@@ -101,6 +102,7 @@ def create_app(
     mailer: Mailer | None = None,
     witnesses: Sequence[NoteVerifier | str] = (),
     web: bool = True,
+    anchoring: Anchoring | None = None,
 ) -> FastAPI:
     """The HTTP API over ``database``.
 
@@ -110,7 +112,8 @@ def create_app(
     outbox (claim links) is delivered after every successful state-changing request.
     ``witnesses`` are the transparency-log witness keys (cosignature verifiers or their C2SP
     key strings) allowed to submit cosignatures; none by default.  ``web`` adds the web pages
-    (:mod:`credstack.web`).
+    (:mod:`credstack.web`).  ``anchoring`` makes the maintenance tick anchor the log's tree
+    heads on a public chain (:func:`credstack.platform.translog.anchor_if_due`); off by default.
     """
     if not base_url.startswith(("https://", "http://")):
         raise ConfigurationError(f"base_url {base_url!r} must be an http(s) URL")
@@ -132,6 +135,7 @@ def create_app(
         hasher=password_hasher or default_hasher(),
         run_job=inline_runner if run_jobs_inline else thread_runner,
         mailer=mailer,
+        anchoring=anchoring,
     )
     app.state.log_witnesses = witness_verifiers(witnesses)
     problems.install(app)

@@ -22,6 +22,7 @@ from credstack.platform.domain import Organisation
 from credstack.platform.keys import KeyCustody
 from credstack.platform.notify import Mailer
 from credstack.platform.ports import UnitOfWork
+from credstack.platform.translog import Anchoring
 
 log = logging.getLogger("credstack.api")
 
@@ -53,6 +54,8 @@ class AppContext:
     hasher: PasswordHasher
     run_job: JobRunner
     mailer: Mailer | None = None
+    #: scheduled public-chain anchoring of the log (maintenance tick); None: off
+    anchoring: Anchoring | None = None
 
     @property
     def host(self) -> str:

@@ -1,5 +1,6 @@
 """Background upkeep of a running server: resume jobs after a restart, retry e-mail, purge
-expired OAuth codes and tokens.
+expired OAuth codes and tokens, anchor the transparency log on a public chain (when
+configured).
 
 :func:`resume_jobs` runs once when the server starts (a job whose process died is still
 ``pending`` or ``running``; its rows are idempotent, so running it again finishes it without
@@ -18,6 +19,8 @@ from fastapi import FastAPI
 
 from credstack.api.context import AppContext
 from credstack.errors import CredstackError
+from credstack.log.anchor import AnchorRecord
+from credstack.platform import translog
 from credstack.platform.notify import deliver_outbox
 
 __all__ = ["Maintenance", "TickReport", "resume_jobs", "tick"]
@@ -43,6 +46,8 @@ class TickReport:
     mail_sent: int = 0
     mail_failed: int = 0
     oauth_purged: int = 0
+    #: the log anchor made in this round, if one was due
+    anchor: AnchorRecord | None = None
 
 
 def tick(app: FastAPI) -> TickReport:
@@ -61,7 +66,37 @@ def tick(app: FastAPI) -> TickReport:
             purged = ob_state.store.purge_expired(ctx.clock())
         except CredstackError as exc:
             log.warning("purging expired OAuth grants failed: %s", exc.message)
-    return TickReport(sent, failed, purged)
+    return TickReport(sent, failed, purged, _anchor(ctx))
+
+
+def _anchor(ctx: AppContext) -> AnchorRecord | None:
+    """Anchor the log if configured and due; a chain that is down is logged, never raised."""
+    if ctx.anchoring is None:
+        return None
+    try:
+        record = translog.anchor_if_due(
+            ctx.database.unit_of_work,
+            ctx.custody,
+            ctx.host,
+            ctx.anchoring.anchorer,
+            at=ctx.clock(),
+            every=ctx.anchoring.every,
+        )
+    except CredstackError as exc:
+        log.warning("anchoring the transparency log failed: %s", exc.message)
+        return None
+    except Exception:  # the anchorer is a plug-in (web3); the other upkeep must still run
+        log.error("anchoring the transparency log failed", exc_info=True)
+        return None
+    if record is not None:
+        log.info(
+            "anchored log tree size %d in transaction 0x%s (chain %d, block %d)",
+            record.tree_size,
+            record.tx_hash.hex(),
+            record.chain_id,
+            record.block_number,
+        )
+    return record
 
 
 class Maintenance:

@@ -1,6 +1,7 @@
 """The transparency log over HTTP: tree head, proofs, leaves for mirrors, witness cosignatures.
 
-Public and unauthenticated (the log holds hashes only); ``POST /log/cosignatures`` is
+Public and unauthenticated (the log holds hashes only; ``GET /log/anchors`` lists where tree
+heads were anchored on a public chain); ``POST /log/cosignatures`` is
 authenticated by the cosignature itself, from a witness key configured in
 ``create_app(witnesses=...)``.  Formats: docs/transparency-log.md ("HTTP endpoints").
 """
@@ -175,6 +176,18 @@ def consistency(
     body = _with_head(ctx, read)
     cache = IMMUTABLE if size2 is not None else f"public, max-age={HEAD_MAX_AGE}"
     return JSONResponse(body, headers={"Cache-Control": cache})
+
+
+@router.get("/anchors", summary="Public-chain anchors of tree heads, newest first")
+def anchors(
+    ctx: Ctx,
+    limit: Annotated[int, Query(ge=1, le=translog.MAX_ANCHORS_PAGE)] = 20,
+    offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
+) -> JSONResponse:
+    with ctx.work() as uow:
+        records = translog.anchor_page(uow, limit=limit, offset=offset)
+    body = {"limit": limit, "offset": offset, "anchors": [r.to_json() for r in records]}
+    return JSONResponse(body, headers={"Cache-Control": f"public, max-age={HEAD_MAX_AGE}"})
 
 
 @router.get("/leaves", summary="A range of leaves, for mirrors (at most 1,000)")

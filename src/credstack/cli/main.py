@@ -200,7 +200,20 @@ def _trust_anchors(args: argparse.Namespace) -> TrustAnchors:
 def _verify_bundle_command(
     args: argparse.Namespace, at: datetime, bundle: Any, baked: Any | None
 ) -> int:
-    report = verify_bundle(bundle, at=at, trust=_trust_anchors(args), baked_credential=baked)
+    anchor_verifier = None
+    if args.anchor_rpc:  # the only network use of verify without --allow-network, asked for
+        from credstack.log.anchor import rpc_anchor_verifier
+
+        anchor_verifier = rpc_anchor_verifier(
+            args.anchor_rpc, min_confirmations=args.anchor_confirmations
+        )
+    report = verify_bundle(
+        bundle,
+        at=at,
+        trust=_trust_anchors(args),
+        baked_credential=baked,
+        anchor_verifier=anchor_verifier,
+    )
     if args.json:
         _emit(report.to_json())
     else:
@@ -231,10 +244,16 @@ def _cmd_verify(args: argparse.Namespace) -> int:
             f"credential {args.file} is larger than {MAX_DOCUMENT_BYTES} bytes",
             code="INPUT_TOO_LARGE",
         )
-    if args.log_key or args.witness_key or args.trust or args.witnesses is not None:
+    if (
+        args.log_key
+        or args.witness_key
+        or args.trust
+        or args.witnesses is not None
+        or args.anchor_rpc
+    ):
         sys.stderr.write(
-            "credstack: note: --log-key/--witness-key/--witnesses/--trust apply to "
-            "verification bundles only\n"
+            "credstack: note: --log-key/--witness-key/--witnesses/--trust/--anchor-rpc apply "
+            "to verification bundles only\n"
         )
     cache = Path(args.cache) if args.cache else None
     if cache is not None and not cache.is_dir():
@@ -364,6 +383,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     verify.add_argument(
         "--trust", metavar="FILE", help="trust list JSON of pinned log and witness keys"
+    )
+    verify.add_argument(
+        "--anchor-rpc",
+        metavar="URL",
+        help="check a bundle's public-chain anchors through this Ethereum JSON-RPC endpoint "
+        "(without it, anchors are reported but not checked: verification stays offline)",
+    )
+    verify.add_argument(
+        "--anchor-confirmations",
+        type=int,
+        default=1,
+        metavar="N",
+        help="confirmations an anchor transaction needs (default 1)",
     )
     verify.add_argument(
         "file",

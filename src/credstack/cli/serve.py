@@ -3,6 +3,8 @@
 TLS is on by default (did:web and the Open Badges API require https).  Without
 ``--tls-cert/--tls-key`` a local certificate authority and a server certificate for the
 base URL's host are made once in the data folder; point clients at ``<data dir>/tls/ca.pem``.
+With ``--anchor-rpc`` and ``--anchor-key`` the upkeep thread anchors the transparency log's
+tree heads on that chain every ``--anchor-every`` seconds at most (extra ``credstack[anchor]``).
 """
 
 from __future__ import annotations
@@ -23,11 +25,15 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from credstack.config import Settings, load_settings
+from credstack.errors import ConfigurationError
 from credstack.platform.achievements import create_achievement, publish
 from credstack.platform.domain import Role
 from credstack.platform.issuance import Issuer, IssueRequest
 from credstack.platform.keys import KeyCustody
 from credstack.platform.organisations import create_organisation
+from credstack.platform.translog import Anchoring
+
+DEFAULT_ANCHOR_EVERY_S = 3600
 
 DEMO_PASSWORD = "demo-password-change-me"  # noqa: S105 - printed demo credential, local only
 
@@ -192,6 +198,22 @@ def seed_demo(settings: Settings, database: Any, custody: KeyCustody) -> dict[st
     }
 
 
+def anchoring_from_args(args: argparse.Namespace) -> Anchoring | None:
+    """The anchoring configuration of ``--anchor-rpc/--anchor-key/--anchor-every`` (None
+    without them); the key file is read now, so a bad one stops the server before it starts."""
+    rpc, key = getattr(args, "anchor_rpc", None), getattr(args, "anchor_key", None)
+    if rpc is None and key is None:
+        return None
+    if not rpc or not key:
+        raise ConfigurationError("--anchor-rpc and --anchor-key go together")
+    every = getattr(args, "anchor_every", DEFAULT_ANCHOR_EVERY_S)
+    if not isinstance(every, int) or not 1 <= every <= 366 * 86400:
+        raise ConfigurationError("--anchor-every is a number of seconds from 1 to one year")
+    from credstack.log.anchor import rpc_anchorer
+
+    return Anchoring(rpc_anchorer(rpc, key), timedelta(seconds=every))
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     from credstack.api import routes_ob, routes_obclient, routes_skills
     from credstack.api.app import create_app
@@ -202,6 +224,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from credstack.storage.obclient_sql import SqlObConnectionStore
     from credstack.storage.session import SqlDatabase
 
+    anchoring = anchoring_from_args(args)
     base_url = args.base_url or (f"https://{args.public_host or 'localhost'}:{args.port}")
     settings = load_settings(database_url=args.database_url, base_url=base_url)
     database = SqlDatabase(settings.database_url)
@@ -233,6 +256,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         base_url=settings.base_url,
         clock=_now,
         mailer=settings.smtp,
+        anchoring=anchoring,
     )
     routes_ob.configure(app, store=SqlOAuthStore(database))
     routes_obclient.configure(app, store=SqlObConnectionStore(database, settings.keks))
@@ -240,7 +264,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     resumed = resume_jobs(app)
     if resumed:
         sys.stderr.write(f"resuming {len(resumed)} unfinished bulk job(s)\n")
-    upkeep = Maintenance(app, interval=60.0)  # e-mail retries, expired OAuth grants
+    upkeep = Maintenance(app, interval=60.0)  # e-mail retries, expired OAuth grants, anchors
     upkeep.start()
     sys.stderr.write(f"credstack serving {settings.base_url} (database {settings.database_url})\n")
     try:
@@ -276,4 +300,19 @@ def register(sub: Any) -> None:
     serve.add_argument("--tls-key", help="PEM private key")
     serve.add_argument("--no-tls", action="store_true", help="plain HTTP (behind a TLS proxy)")
     serve.add_argument("--demo", action="store_true", help="seed a demo organisation when empty")
+    serve.add_argument(
+        "--anchor-rpc", metavar="URL", help="anchor the log on this Ethereum JSON-RPC endpoint"
+    )
+    serve.add_argument(
+        "--anchor-key",
+        metavar="FILE",
+        help="file holding the anchoring account's private key (64 hex digits); keep it secret",
+    )
+    serve.add_argument(
+        "--anchor-every",
+        type=int,
+        default=DEFAULT_ANCHOR_EVERY_S,
+        metavar="SECONDS",
+        help=f"at least this long between two anchors (default {DEFAULT_ANCHOR_EVERY_S})",
+    )
     serve.set_defaults(func=cmd_serve)

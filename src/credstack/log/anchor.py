@@ -19,13 +19,15 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import os
 import re
 import struct
 import sys
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -54,11 +56,16 @@ __all__ = [
     "AnchorCheck",
     "AnchorPayload",
     "AnchorRecord",
+    "AnchorVerifier",
+    "RpcAnchorer",
     "anchor_checkpoint",
     "anchor_due",
     "anchor_payload",
     "connect_rpc",
     "decode_anchor_payload",
+    "load_account_key",
+    "rpc_anchor_verifier",
+    "rpc_anchorer",
     "verify_anchor",
 ]
 
@@ -490,7 +497,7 @@ def _set_fees(web3: Web3, tx: dict[str, Any]) -> None:
 
 def verify_anchor(
     record: AnchorRecord,
-    checkpoint_text: str | bytes,
+    checkpoint_text: str | bytes | Checkpoint,
     *,
     web3: Web3,
     min_confirmations: int = 1,
@@ -498,7 +505,9 @@ def verify_anchor(
     """Check, through the configured RPC endpoint, that ``record``'s transaction is on chain
     in the recorded block and carries exactly this checkpoint's size, root and origin.
 
-    The checkpoint's signatures are not checked here (use ``verify_checkpoint``).  Errors:
+    ``checkpoint_text`` is a checkpoint note or an already established tree head (a
+    :class:`Checkpoint`, e.g. one a consistency proof tied to a signed checkpoint).  The
+    checkpoint's signatures are not checked here (use ``verify_checkpoint``).  Errors:
     ``ProofError`` (record and checkpoint differ, transaction missing, payload or block
     mismatch), ``ConfigurationError`` (the endpoint serves another chain), ``InvalidState``
     (pending, or fewer than ``min_confirmations``), ``Unavailable`` (endpoint unreachable).
@@ -509,7 +518,10 @@ def verify_anchor(
         raise InvalidInput("min_confirmations must be an integer")
     if min_confirmations < 1:
         raise InvalidInput("min_confirmations must be at least 1")
-    checkpoint = parse_checkpoint(checkpoint_text).checkpoint
+    if isinstance(checkpoint_text, Checkpoint):
+        checkpoint = checkpoint_text
+    else:
+        checkpoint = parse_checkpoint(checkpoint_text).checkpoint
     _compare_record(record, checkpoint)
     _web3_module()
     from hexbytes import HexBytes
@@ -584,3 +596,90 @@ def _compare_payload(payload: AnchorPayload, checkpoint: Checkpoint) -> None:
         _fail("the transaction anchors another root hash than the checkpoint's")
     if payload.origin_digest != _origin_digest(checkpoint.origin):
         _fail(f"the transaction anchors another log than {checkpoint.origin!r}")
+
+
+# ---------------------------------------------------------------------------- service plumbing
+
+#: a private key file is one line of hex; anything larger is not one
+_KEY_FILE_MAX_BYTES = 1024
+_PRIVATE_KEY_HEX = re.compile(r"(0x)?[0-9a-fA-F]{64}")
+
+AnchorVerifier = Callable[[AnchorRecord], AnchorCheck]
+"""Checks one anchor record on chain against the tree head it names (``record.checkpoint``)."""
+
+
+def load_account_key(path: str | os.PathLike[str]) -> LocalAccount:
+    """The ``eth_account`` account of a key file: the 32-byte secp256k1 private key as 64 hex
+    digits (``0x`` optional) on one line.  The key never appears in an error message."""
+    file = Path(path)
+    try:
+        with file.open("rb") as fh:
+            data = fh.read(_KEY_FILE_MAX_BYTES + 1)
+    except OSError as exc:
+        raise ConfigurationError(
+            f"cannot read the anchoring key file {file}: {exc.strerror or exc}"
+        ) from None
+    try:
+        text = data.decode("ascii").strip()
+    except UnicodeDecodeError:
+        text = ""
+    if len(data) > _KEY_FILE_MAX_BYTES or _PRIVATE_KEY_HEX.fullmatch(text) is None:
+        raise ConfigurationError(
+            f"the anchoring key file {file} must hold one Ethereum private key: 64 hex digits"
+        )
+    _web3_module()
+    from eth_account import Account
+
+    try:
+        account: LocalAccount = Account.from_key(text)
+    except Exception:  # the library's own error text may quote the key
+        raise ConfigurationError(
+            f"the anchoring key file {file} does not hold a valid secp256k1 private key"
+        ) from None
+    return account
+
+
+@dataclass(frozen=True, slots=True)
+class RpcAnchorer:
+    """Anchors checkpoints through one JSON-RPC endpoint with one account: the anchoring port
+    of ``credstack.platform.translog.anchor_if_due``, called as ``anchorer(text, at)``."""
+
+    web3: Web3
+    account: str | LocalAccount = field(repr=False)
+    timeout: float = 120.0
+
+    def __call__(self, checkpoint_text: str, at: datetime) -> AnchorRecord:
+        return anchor_checkpoint(
+            checkpoint_text, web3=self.web3, account=self.account, at=at, timeout=self.timeout
+        )
+
+
+def rpc_anchorer(
+    url: str, key_file: str | os.PathLike[str], *, timeout: float = 120.0
+) -> RpcAnchorer:
+    """An :class:`RpcAnchorer` for the endpoint ``url`` signing with the key in ``key_file``
+    (see :func:`load_account_key`); nothing is sent until it is called."""
+    account = load_account_key(key_file)
+    return RpcAnchorer(connect_rpc(url), account, timeout)
+
+
+def rpc_anchor_verifier(
+    url: str, *, min_confirmations: int = 1, timeout: float = 10.0
+) -> AnchorVerifier:
+    """An :data:`AnchorVerifier` asking the endpoint ``url`` (connected on first use)."""
+    if isinstance(min_confirmations, bool) or not isinstance(min_confirmations, int):
+        raise ConfigurationError("the number of confirmations must be an integer")
+    if min_confirmations < 1:
+        raise ConfigurationError("at least one confirmation is required")
+    if not isinstance(url, str) or not url.lower().startswith(("http://", "https://")):
+        raise ConfigurationError("the anchoring RPC endpoint must be an http(s) URL")
+    connected: list[Web3] = []
+
+    def check(record: AnchorRecord) -> AnchorCheck:
+        if not connected:
+            connected.append(connect_rpc(url, timeout=timeout))
+        return verify_anchor(
+            record, record.checkpoint, web3=connected[0], min_confirmations=min_confirmations
+        )
+
+    return check

@@ -3,7 +3,8 @@
 A bundle is one JSON file that lets anyone check a credential with no network: the signed
 credential, the issuer's DID document as of issuance, a status list snapshot, the issuer's key
 history, inclusion proofs of the credential and of that DID-document version in the issuance
-log, and a signed (and cosigned) checkpoint.  A bundle proves nothing by itself (a forger can
+log, a signed (and cosigned) checkpoint, and optionally public-chain anchor records of that
+log with consistency proofs to the checkpoint.  A bundle proves nothing by itself (a forger can
 ship a complete fake), so :func:`verify_bundle` takes :class:`TrustAnchors`: pinned log keys,
 pinned witness keys and how many cosignatures are required.  Field-by-field description:
 docs/transparency-log.md, "Offline bundles".
@@ -23,6 +24,7 @@ from typing import Any, BinaryIO
 
 from credstack._json import parse_json
 from credstack.errors import ConfigurationError, CredstackError, InvalidInput, ProofError
+from credstack.log.anchor import AnchorRecord, AnchorVerifier
 from credstack.log.checkpoint import Checkpoint, parse_checkpoint, verify_checkpoint
 from credstack.log.cosign import verify_cosignatures
 from credstack.log.leaf import (
@@ -34,7 +36,7 @@ from credstack.log.leaf import (
     key_digest,
     time_to_ms,
 )
-from credstack.log.merkle import HASH_SIZE, leaf_hash, verify_inclusion
+from credstack.log.merkle import HASH_SIZE, leaf_hash, verify_consistency, verify_inclusion
 from credstack.log.note import COSIGNATURE_V1, ED25519, NoteVerifier, b64decode_strict
 from credstack.proofs.dataintegrity import format_datetime, parse_datetime
 from credstack.resolve.base import ResolvedMethod
@@ -46,9 +48,11 @@ __all__ = [
     "BUNDLE_TYPE",
     "BUNDLE_VERSION",
     "DEFAULT_STATUS_MAX_AGE",
+    "MAX_ANCHORS",
     "MAX_BUNDLE_BYTES",
     "NO_TRUST_MESSAGE",
     "TRUST_LIST_TYPE",
+    "AnchorEvidence",
     "Bundle",
     "BundleReport",
     "BundleStep",
@@ -76,6 +80,10 @@ DEFAULT_STATUS_MAX_AGE = timedelta(days=30)
 #: at most this many inclusion-proof hashes (a tree of 2^63 leaves needs 63)
 MAX_PROOF_HASHES = 64
 MAX_KEY_HISTORY = 1000
+#: at most this many anchor records in a bundle
+MAX_ANCHORS = 16
+#: at most this many consistency-proof hashes (a proof in a tree of 2^63 leaves has fewer)
+MAX_CONSISTENCY_HASHES = 128
 _CLOCK_SKEW = timedelta(minutes=5)
 _KEY_STATUSES = frozenset({"active", "retired", "compromised"})
 NO_TRUST_MESSAGE = (
@@ -307,6 +315,60 @@ class KeyRecord:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class AnchorEvidence:
+    """A public-chain anchor of the log (:class:`credstack.log.anchor.AnchorRecord`) and the
+    RFC 9162 consistency proof from its tree size to the bundle's checkpoint (empty when the
+    sizes are equal)."""
+
+    record: AnchorRecord
+    consistency: tuple[bytes, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {"record": self.record.to_json(), "consistency": [_b64(h) for h in self.consistency]}
+
+    @classmethod
+    def from_json(cls, value: Any, what: str) -> AnchorEvidence:
+        data = _object(value, what)
+        extra = set(data) - {"record", "consistency"}
+        if extra:
+            raise InvalidInput(f"{what} has unknown members: {', '.join(sorted(extra))}")
+        record_json = _object(data.get("record"), f"{what}.record")
+        try:
+            record = AnchorRecord.from_json(record_json)
+        except InvalidInput as exc:
+            raise InvalidInput(f"{what}.record: {exc.message}") from None
+        proof = data.get("consistency")
+        if not isinstance(proof, list) or len(proof) > MAX_CONSISTENCY_HASHES:
+            raise InvalidInput(
+                f"{what}.consistency must be a list of at most {MAX_CONSISTENCY_HASHES} hashes"
+            )
+        hashes: list[bytes] = []
+        for i, item in enumerate(proof):
+            where = f"{what}.consistency[{i}]"
+            raw = b64decode_strict(item, where) if isinstance(item, str) else b""
+            if len(raw) != HASH_SIZE:
+                raise InvalidInput(f"{where} must be a base64 {HASH_SIZE}-byte hash")
+            hashes.append(raw)
+        return cls(record, tuple(hashes))
+
+    def problem(self, tree: Checkpoint) -> str | None:
+        """Why this anchor does not belong to the tree ``tree`` (None when it does): another
+        log, a larger tree, or a consistency proof that does not lead to ``tree``'s root."""
+        record = self.record
+        if record.origin != tree.origin:
+            return f"it anchors log {record.origin!r}, the checkpoint is of {tree.origin!r}"
+        if not 0 < record.tree_size <= tree.size:
+            return f"it anchors tree size {record.tree_size}; the checkpoint is of size {tree.size}"
+        try:
+            verify_consistency(
+                record.tree_size, tree.size, self.consistency, record.root_hash, tree.root_hash
+            )
+        except CredstackError as exc:
+            return f"its tree is not consistent with the checkpoint's: {exc.message}"
+        return None
+
+
 # ---------------------------------------------------------------------------- the bundle
 
 
@@ -324,6 +386,7 @@ class Bundle:
     key_history: tuple[KeyRecord, ...] = ()
     current_did_document: dict[str, Any] | None = None
     current_did_document_log: LeafEvidence | None = None
+    anchors: tuple[AnchorEvidence, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         log: dict[str, Any] = {
@@ -346,6 +409,8 @@ class Bundle:
         if self.current_did_document is not None and self.current_did_document_log is not None:
             out["currentDidDocument"] = self.current_did_document
             log["currentDidDocument"] = self.current_did_document_log.to_json()
+        if self.anchors:
+            out["anchors"] = [a.to_json() for a in self.anchors]
         return out
 
     def dumps(self, *, indent: int | None = 2) -> bytes:
@@ -373,6 +438,7 @@ _TOP_MEMBERS = frozenset(
         "statusCheckedAt",
         "log",
         "currentDidDocument",
+        "anchors",
     }
 )
 
@@ -423,6 +489,9 @@ def parse_bundle(value: Mapping[str, Any] | bytes | str) -> Bundle:
         current = _object(current, "bundle currentDidDocument")
         if current.get("id") != did_document["id"]:
             raise InvalidInput("currentDidDocument must be the same DID as didDocument")
+    anchors = value.get("anchors", [])
+    if not isinstance(anchors, list) or len(anchors) > MAX_ANCHORS:
+        raise InvalidInput(f"anchors must be a list of at most {MAX_ANCHORS} anchor records")
     return Bundle(
         credential=credential,
         did_document=did_document,
@@ -439,6 +508,9 @@ def parse_bundle(value: Mapping[str, Any] | bytes | str) -> Bundle:
             None
             if current_log is None
             else LeafEvidence.from_json(current_log, "log.currentDidDocument")
+        ),
+        anchors=tuple(
+            AnchorEvidence.from_json(item, f"anchors[{i}]") for i, item in enumerate(anchors)
         ),
     )
 
@@ -500,14 +572,16 @@ def build_bundle(
     key_history: Iterable[KeyRecord] = (),
     current_did_document: Mapping[str, Any] | None = None,
     current_did_document_log: LeafEvidence | None = None,
+    anchors: Iterable[AnchorEvidence] = (),
 ) -> Bundle:
     """Assemble a bundle from its parts, checking that they fit together.
 
     Every leaf must decode, belong to the credential's issuer and carry the digest of the part
     it stands for, and every proof must be for the checkpoint's tree size (ask the log for all
-    proofs at one checkpoint).  Signatures and proofs are not verified here: that is the
-    verifier's job.  Refuses (:class:`InvalidInput`) parts that do not fit and a bundle larger
-    than :data:`MAX_BUNDLE_BYTES`.
+    proofs at one checkpoint).  Every anchor must be of the checkpoint's log, at most its size,
+    with a consistency proof to its root.  Signatures, inclusion proofs and anchors on chain
+    are not verified here: that is the verifier's job.  Refuses (:class:`InvalidInput`) parts
+    that do not fit and a bundle larger than :data:`MAX_BUNDLE_BYTES`.
     """
     bundle = Bundle(
         credential=json.loads(json.dumps(dict(credential))),
@@ -524,6 +598,7 @@ def build_bundle(
             else json.loads(json.dumps(dict(current_did_document)))
         ),
         current_did_document_log=current_did_document_log,
+        anchors=tuple(anchors),
     )
     bundle = parse_bundle(json.loads(bundle.dumps(indent=None)))  # shape and size check
     try:
@@ -533,6 +608,12 @@ def build_bundle(
     issuer = _issuer_id(bundle.credential)
     if issuer is None or issuer != bundle.did_document["id"]:
         raise InvalidInput("the DID document is not the credential issuer's")
+    for anchor in bundle.anchors:
+        problem = anchor.problem(tree)
+        if problem is not None:
+            raise InvalidInput(
+                f"the anchor in transaction 0x{anchor.record.tx_hash.hex()}: {problem}"
+            )
     parts: list[tuple[str, LeafEvidence, EventType, bytes]] = [
         (
             "credential",
@@ -695,6 +776,7 @@ class BundleStepName(StrEnum):
     CREDENTIAL_LOGGED = "credential_logged"
     DID_DOCUMENT_LOGGED = "did_document_logged"
     CURRENT_DID_DOCUMENT_LOGGED = "current_did_document_logged"
+    ANCHORS = "anchors"
     KEY_COMPROMISE = "key_compromise"
     STATUS_FRESHNESS = "status_freshness"
 
@@ -709,6 +791,7 @@ _TITLES = {
     BundleStepName.CREDENTIAL_LOGGED: "Credential in the log",
     BundleStepName.DID_DOCUMENT_LOGGED: "DID document in the log",
     BundleStepName.CURRENT_DID_DOCUMENT_LOGGED: "Current DID document in the log",
+    BundleStepName.ANCHORS: "Public-chain anchors",
     BundleStepName.KEY_COMPROMISE: "Signing key not compromised at issuance",
     BundleStepName.STATUS_FRESHNESS: "Status evidence freshness",
 }
@@ -856,6 +939,19 @@ def _age_text(age: timedelta) -> str:
     return "less than an hour"
 
 
+def _tx(record: AnchorRecord) -> str:
+    return "0x" + record.tx_hash.hex()
+
+
+def _anchor_details(record: AnchorRecord) -> dict[str, Any]:
+    return {
+        "chainId": record.chain_id,
+        "txHash": _tx(record),
+        "blockNumber": record.block_number,
+        "treeSize": record.tree_size,
+    }
+
+
 def _check_leaf(
     evidence: LeafEvidence,
     tree: Checkpoint,
@@ -899,7 +995,9 @@ class _Verification:
         at: datetime,
         trust: TrustAnchors,
         max_age: timedelta,
+        anchor_verifier: AnchorVerifier | None = None,
     ) -> None:
+        self.anchor_verifier = anchor_verifier
         self.max_age = max_age
         self.bundle = bundle
         self.report = report
@@ -934,6 +1032,7 @@ class _Verification:
         self.cosignature_step()
         self.credential_logged_step()
         self.did_document_steps()
+        self.anchor_step()
         self.key_compromise_step()
         self.status_step()
 
@@ -1159,6 +1258,72 @@ class _Verification:
                 index=evidence.index,
             )
 
+    def anchor_step(self) -> None:
+        """Anchors fit the checkpoint (offline: log, size, consistency proof); on chain only
+        with an ``anchor_verifier``."""
+        name = BundleStepName.ANCHORS
+        anchors = self.bundle.anchors
+        if not anchors:
+            return
+        if self.tree is None:
+            self.log_step(name, False, "no readable checkpoint")
+            return
+        for anchor in anchors:
+            problem = anchor.problem(self.tree)
+            if problem is not None:
+                self.log_step(
+                    name,
+                    False,
+                    f"the anchor in transaction {_tx(anchor.record)} does not fit: {problem}",
+                    "PROOF_VERIFICATION_ERROR",
+                )
+                return
+        listed = [_anchor_details(a.record) for a in anchors]
+        if self.anchor_verifier is None:
+            self.report.add(
+                name,
+                Outcome.SKIPPED,
+                f"{len(anchors)} anchor record(s) present and consistent with the checkpoint, "
+                "but not checked on chain (verification is offline; give an RPC endpoint of "
+                "the chain, --anchor-rpc, to check them)",
+                anchors=listed,
+            )
+            return
+        index = self.bundle.credential_log.index
+        notes: list[str] = []
+        for anchor, details in zip(anchors, listed, strict=True):
+            record = anchor.record
+            try:
+                check = self.anchor_verifier(record)
+            except ProofError as exc:
+                self.log_step(
+                    name, False, f"the anchor in transaction {_tx(record)}: {exc.message}", exc.code
+                )
+                return
+            except CredstackError as exc:  # unreachable endpoint, other chain, too recent
+                self.report.add(
+                    name,
+                    Outcome.WARNING,
+                    f"the anchor in transaction {_tx(record)} could not be checked on chain: "
+                    f"{exc.message}",
+                    exc.code,
+                    anchors=listed,
+                )
+                return
+            block_time = _format_time(check.block_time)
+            details.update(blockTime=block_time, confirmations=check.confirmations)
+            covered = (
+                f"; the credential (leaf {index}) was logged no later than {block_time}"
+                if index < record.tree_size
+                else ""
+            )
+            notes.append(
+                f"tree size {record.tree_size} is in block {record.block_number} of chain "
+                f"{record.chain_id} ({block_time}, {check.confirmations} confirmation(s))"
+                f"{covered}"
+            )
+        self.log_step(name, True, "; ".join(notes), anchors=listed)
+
     def _record_for(self, method_id: str) -> KeyRecord | None:
         multibase: str | None = None
         try:
@@ -1342,15 +1507,19 @@ def verify_bundle(
     trust: TrustAnchors,
     status_max_age: timedelta = DEFAULT_STATUS_MAX_AGE,
     baked_credential: Mapping[str, Any] | str | None = None,
+    anchor_verifier: AnchorVerifier | None = None,
 ) -> BundleReport:
-    """Verify a bundle offline against pinned trust anchors; never touches the network.
+    """Verify a bundle offline against pinned trust anchors; never touches the network
+    itself (only through ``anchor_verifier``, when given).
 
     Steps: bundle format; (baked credential equals the bundle's); trust anchors; the credential
     with only the bundled DID document and status list; the checkpoint signed by a pinned log
     key (whose name is its origin) and cosigned by ``witnesses_required`` pinned witnesses; the
     credential leaf (``CREDENTIAL_ISSUED``, its issuer, ``credential_digest``) and the
-    DID-document leaf(s) included in the checkpoint's tree; the key-compromise rule; status
-    freshness.  Without a pinned log key the log steps only inform (skipped or warning) and a
+    DID-document leaf(s) included in the checkpoint's tree; the bundled anchors fit the
+    checkpoint (and, with ``anchor_verifier``, e.g.
+    :func:`credstack.log.anchor.rpc_anchor_verifier`, are on chain); the key-compromise rule;
+    status freshness.  Without a pinned log key the log steps only inform (skipped or warning) and a
     warning says the log evidence proves nothing.
     """
     report = BundleReport(checked_at=format_datetime(at))
@@ -1376,5 +1545,5 @@ def verify_bundle(
                 "the baked credential differs from the one in the embedded bundle",
                 "PROOF_VERIFICATION_ERROR",
             )
-    _Verification(parsed, report, at, trust, status_max_age).run()
+    _Verification(parsed, report, at, trust, status_max_age, anchor_verifier).run()
     return report

@@ -18,8 +18,9 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
+from credstack.log.anchor import AnchorRecord
 from credstack.platform.domain import (
     AchievementVersion,
     ApiToken,
@@ -217,8 +218,21 @@ class LogCosignature:
     received_at: datetime
 
 
+@dataclass(frozen=True, slots=True)
+class DidDocumentVersion:
+    """A DID document version the log recorded: the JSON document, its
+    ``did_document_digest``, and the index of its ``DID document`` leaf."""
+
+    index: int
+    did: str
+    digest: bytes
+    document: dict[str, Any]
+    logged_at: datetime
+
+
 class LogRepository(Protocol):
-    """The append-only transparency log: leaves, Merkle nodes, checkpoints, cosignatures.
+    """The append-only transparency log: leaves, Merkle nodes, checkpoints, cosignatures,
+    the DID document versions behind its ``DID document`` leaves and public-chain anchors.
 
     There is deliberately no update or delete.  ``append`` takes the leaves ``size() ..
     size() + n - 1`` (dense, in order) with the Merkle nodes they complete; a leaf index or
@@ -264,6 +278,33 @@ class LogRepository(Protocol):
 
     def cosignatures(self, size: int) -> list[LogCosignature]:
         """The cosignatures of checkpoint ``size``, by witness name."""
+        ...
+
+    def add_did_document(self, version: DidDocumentVersion) -> None:
+        """Store the document of the ``DID document`` leaf ``version.index`` (which must
+        exist); Conflict if that leaf already has one."""
+        ...
+
+    def did_document(self, did: str, *, before: int | None = None) -> DidDocumentVersion | None:
+        """The latest stored version of ``did``'s document (with ``before``: the latest whose
+        leaf index is smaller)."""
+        ...
+
+    def add_anchor(self, record: AnchorRecord) -> None:
+        """Store a public-chain anchor; Conflict for the same (chain id, transaction) again,
+        InvalidInput for a chain id beyond 2^63-1."""
+        ...
+
+    def latest_anchor(self, *, max_size: int | None = None) -> AnchorRecord | None:
+        """The anchor of the largest tree size (at most ``max_size``), newest first on ties."""
+        ...
+
+    def first_anchor(self, *, min_size: int) -> AnchorRecord | None:
+        """The anchor of the smallest tree size of at least ``min_size``, oldest on ties."""
+        ...
+
+    def anchors(self, *, limit: int, offset: int = 0) -> list[AnchorRecord]:
+        """Anchors, largest tree size (then newest) first; ``limit`` at most 10,000."""
         ...
 
 

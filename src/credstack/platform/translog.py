@@ -8,14 +8,18 @@ the tree.  Tree heads are C2SP checkpoints (https://github.com/C2SP/C2SP/blob/ma
 of origin ``<host>/log``, signed with the platform's own did:web key.  Checkpoints are signed
 lazily: :func:`sign_checkpoint_now` signs one when the tree has grown since the latest, which
 the ``GET /log/checkpoint`` and proof endpoints do, so issuing never waits for a signature.
-Layout and formats: docs/transparency-log.md.  Like every service, nothing here commits.
+Every ``DID document`` leaf's document is stored too, so a bundle carries the version in
+force at issuance.  :func:`anchor_if_due` publishes tree heads on a public chain (through an
+injected anchorer) and stores the records.  Layout and formats: docs/transparency-log.md.
+Like every service, nothing here commits, except :func:`anchor_if_due`, which must not hold a
+transaction open while it waits for the chain.
 """
 
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +27,7 @@ import orjson
 
 from credstack.crypto.keys import PublicKey
 from credstack.errors import (
+    ConfigurationError,
     Conflict,
     CredstackError,
     InvalidInput,
@@ -30,8 +35,10 @@ from credstack.errors import (
     NotFound,
     PermissionDenied,
     ProofError,
+    Unavailable,
 )
-from credstack.log.bundle import Bundle, KeyRecord, LeafEvidence, build_bundle
+from credstack.log.anchor import AnchorRecord, anchor_due
+from credstack.log.bundle import AnchorEvidence, Bundle, KeyRecord, LeafEvidence, build_bundle
 from credstack.log.checkpoint import parse_checkpoint, sign_checkpoint
 from credstack.log.cosign import cosignature_timestamp, posix_seconds
 from credstack.log.leaf import (
@@ -45,6 +52,7 @@ from credstack.log.merkle import AppendPlan, MerkleTree, Node, NodeKey, leaf_has
 from credstack.log.note import COSIGNATURE_V1, Note, NoteSigner, NoteVerifier, parse_note
 from credstack.platform.domain import IssuedCredential, Organisation, SigningKey
 from credstack.platform.ports import (
+    DidDocumentVersion,
     LogCheckpoint,
     LogCosignature,
     LogEntry,
@@ -57,14 +65,20 @@ if TYPE_CHECKING:  # keys.py appends key events through this module
 
 __all__ = [
     "COSIGNATURE_CLOCK_SKEW",
+    "MAX_ANCHORS_PAGE",
     "MAX_LEAVES_PAGE",
+    "Anchorer",
+    "Anchoring",
     "InclusionProof",
     "LogEvent",
     "StoredNodes",
     "accept_cosignature",
+    "anchor_if_due",
+    "anchor_page",
     "append_events",
     "checkpoint_text",
     "consistency_proof",
+    "credential_bundle",
     "credential_events",
     "did_document_event",
     "find_entry",
@@ -79,6 +93,8 @@ __all__ = [
 
 MAX_LEAVES_PAGE = 1000
 """The most leaves :func:`leaf_range` returns at once."""
+MAX_ANCHORS_PAGE = 100
+"""The most anchor records one page of ``GET /log/anchors`` lists."""
 COSIGNATURE_CLOCK_SKEW = timedelta(minutes=5)
 """How far in the future a witness's cosignature timestamp may be (its clock may run ahead)."""
 ORIGIN_PATH = "/log"
@@ -86,13 +102,17 @@ ORIGIN_PATH = "/log"
 
 @dataclass(frozen=True, slots=True)
 class LogEvent:
-    """One event to append: type, issuer DID, the time it takes effect, and its digest."""
+    """One event to append: type, issuer DID, the time it takes effect, and its digest.
+
+    A ``DID document`` event also carries the document, stored with its leaf by
+    :func:`append_events` (:func:`did_document_event` sets it)."""
 
     event: EventType
     issuer: str
     at: datetime
     digest: bytes
     credential_id: str | None = None
+    document: Mapping[str, Any] | None = field(default=None, compare=False, repr=False)
 
 
 class StoredNodes:
@@ -131,10 +151,17 @@ def append_events(uow: UnitOfWork, events: Sequence[LogEvent], at: datetime) -> 
     """Append ``events`` as leaves (in order) with the Merkle nodes they complete, in ``uow``.
 
     ``at`` is when they are recorded (the rows' ``created_at``); each leaf carries its own
-    event time.  Returns the append plan (new size and root), or ``None`` for no events.
+    event time.  The document of each ``DID document`` event is stored with its leaf index
+    (``uow.log.add_did_document``).  Returns the append plan (new size and root), or ``None``
+    for no events.
     """
     if not events:
         return None
+    for e in events:
+        if e.document is not None and (
+            e.event is not EventType.DID_DOCUMENT or did_document_digest(e.document) != e.digest
+        ):
+            raise InvalidInput("only a DID document event carries a document, with its digest")
     start = uow.log.reserve()
     tree = MerkleTree(StoredNodes(uow.log), start)
     leaves = [encode_leaf(e.event, e.issuer, e.at, e.digest) for e in events]
@@ -145,6 +172,10 @@ def append_events(uow: UnitOfWork, events: Sequence[LogEvent], at: datetime) -> 
         for n, (e, leaf, h) in enumerate(zip(events, leaves, hashes, strict=True))
     ]
     uow.log.append(entries, plan.nodes)
+    for entry, e in zip(entries, events, strict=True):
+        if e.document is not None:
+            version = DidDocumentVersion(entry.index, e.issuer, e.digest, dict(e.document), at)
+            uow.log.add_did_document(version)
     return plan
 
 
@@ -187,8 +218,10 @@ def key_event(event: EventType, issuer: str, key: SigningKey, at: datetime) -> L
 
 
 def did_document_event(issuer: str, document: Mapping[str, Any], at: datetime) -> LogEvent:
-    """A new version of ``issuer``'s DID document, in force from ``at``."""
-    return LogEvent(EventType.DID_DOCUMENT, issuer, at, did_document_digest(document))
+    """A new version of ``issuer``'s DID document, in force from ``at`` (the document itself
+    is stored with the leaf)."""
+    digest = did_document_digest(document)
+    return LogEvent(EventType.DID_DOCUMENT, issuer, at, digest, document=document)
 
 
 # --- checkpoints ----------------------------------------------------------------------------
@@ -406,6 +439,99 @@ def accept_cosignature(
     return cosignature
 
 
+# --- public-chain anchoring -------------------------------------------------------------------
+
+Anchorer = Callable[[str, datetime], AnchorRecord]
+"""The anchoring port: publishes a checkpoint note on a chain and returns the record
+(``credstack.log.anchor.RpcAnchorer``; tests inject their own)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Anchoring:
+    """Scheduled anchoring: the anchorer, and at least how long between two anchors."""
+
+    anchorer: Anchorer
+    every: timedelta
+
+    def __post_init__(self) -> None:
+        if not callable(self.anchorer):
+            raise ConfigurationError("the anchorer must be callable as anchorer(text, at)")
+        if not isinstance(self.every, timedelta) or self.every < timedelta(0):
+            raise ConfigurationError("the anchoring interval must be a non-negative timedelta")
+
+
+def anchor_if_due(
+    units: Callable[[], UnitOfWork],
+    custody: KeyCustody,
+    host: str,
+    anchorer: Anchorer,
+    *,
+    at: datetime,
+    every: timedelta,
+) -> AnchorRecord | None:
+    """Anchor the log's latest checkpoint when :func:`credstack.log.anchor.anchor_due` says
+    so, store the record and return it; ``None`` when nothing was due (or the log is empty).
+
+    Three steps, so no transaction stays open while the chain is waited for: a unit of work
+    signs the checkpoint if the tree grew and reads the latest anchor (committed); the
+    ``anchorer`` publishes the checkpoint; a second unit of work stores the record.  An
+    anchorer failure (``Unavailable`` for a chain that is down, ``ProofError`` for a refused
+    transaction) propagates and nothing is stored; a record anchored on chain that cannot be
+    stored raises ``Unavailable`` naming its transaction.
+    """
+    with _Unit(units) as uow:
+        head = sign_checkpoint_now(uow, custody, host, at)
+        last = uow.log.latest_anchor()
+    if head.size == 0 or not anchor_due(last, head.text, at=at, every=every):
+        return None
+    record = anchorer(head.text, at)
+    if not isinstance(record, AnchorRecord):
+        raise InvalidState("the anchorer returned no anchor record")
+    tree = parse_checkpoint(head.text).checkpoint
+    if (record.origin, record.tree_size, record.root_hash) != (
+        tree.origin,
+        tree.size,
+        tree.root_hash,
+    ):
+        raise InvalidState("the anchorer returned a record of another tree head")
+    try:
+        with _Unit(units) as uow:
+            uow.log.add_anchor(record)
+    except CredstackError as exc:
+        raise Unavailable(
+            f"tree size {record.tree_size} was anchored in transaction 0x{record.tx_hash.hex()} "
+            f"(chain {record.chain_id}, block {record.block_number}) but the record could not "
+            f"be stored: {exc.message}"
+        ) from exc
+    return record
+
+
+class _Unit:
+    """A unit of work from ``units``: committed when the block succeeds, else rolled back."""
+
+    def __init__(self, units: Callable[[], UnitOfWork]) -> None:
+        self._uow = units()
+
+    def __enter__(self) -> UnitOfWork:
+        uow: UnitOfWork = self._uow
+        return uow
+
+    def __exit__(self, exc_type: type[BaseException] | None, *_: object) -> None:
+        if exc_type is None:
+            self._uow.commit()
+        else:
+            self._uow.rollback()
+
+
+def anchor_page(uow: UnitOfWork, *, limit: int, offset: int = 0) -> list[AnchorRecord]:
+    """Stored anchors, largest tree size (the newest) first; at most :data:`MAX_ANCHORS_PAGE`."""
+    if not 1 <= limit <= MAX_ANCHORS_PAGE or offset < 0:
+        raise InvalidInput(
+            f"limit is 1 to {MAX_ANCHORS_PAGE} and offset is not negative", code="RANGE_ERROR"
+        )
+    return uow.log.anchors(limit=limit, offset=offset)
+
+
 # --- offline verification bundles --------------------------------------------------------------
 
 
@@ -418,15 +544,23 @@ def credential_bundle(
     credential: IssuedCredential,
     at: datetime,
 ) -> Bundle:
-    """An offline verification bundle (``docs/transparency-log.md``) for an issued credential:
-    the credential, the issuer's current DID document (retired keys included) and its log leaf,
-    the status list as of now, the key history, and both inclusion proofs under one signed
-    checkpoint of the whole tree."""
+    """An offline verification bundle (``docs/transparency-log.md``) for an issued credential,
+    every proof under one signed checkpoint of the whole tree:
+
+    * the credential and its leaf;
+    * ``didDocument``: the issuer's DID document version logged last before the credential's
+      leaf, with its leaf; ``currentDidDocument``: the latest logged version, when another
+      (it verifies the status list, signed with the active key).  Without stored versions (a
+      log older than migration 0007) the document of today, found by its digest;
+    * the status list as of now, the key history (a compromised key with its logged
+      ``key compromised`` leaf);
+    * public-chain anchors: the first covering the credential's leaf and the latest, with
+      consistency proofs to the checkpoint.
+    """
     from credstack.platform.keys import did_document, signing_key
     from credstack.platform.statuslists import status_list_credential, status_list_url
 
     keys = uow.keys.for_organisation(organisation.id)
-    document = did_document(organisation, keys)
     checkpoint = sign_checkpoint_now(uow, custody, host, at)
     tree = MerkleTree(StoredNodes(uow.log), checkpoint.size)
 
@@ -436,8 +570,26 @@ def credential_bundle(
         proof = tuple(tree.inclusion_proof(entry.index))
         return LeafEvidence(entry.index, checkpoint.size, entry.leaf, proof)
 
-    credential_leaf = evidence(find_entry(uow, credential_id=credential.id))
-    document_leaf = evidence(find_entry(uow, digest=did_document_digest(document)))
+    def version_evidence(version: DidDocumentVersion) -> LeafEvidence:
+        entry = uow.log.leaf(version.index)
+        if entry is None or entry.digest != version.digest:
+            raise InvalidState(f"DID document version {version.index} does not match its leaf")
+        return evidence(entry)
+
+    credential_entry = find_entry(uow, credential_id=credential.id)
+    credential_leaf = evidence(credential_entry)
+    issued = uow.log.did_document(organisation.did, before=credential_entry.index)
+    latest = uow.log.did_document(organisation.did)
+    current: DidDocumentVersion | None = None
+    if issued is None:
+        issued = latest
+    elif latest is not None and latest.index != issued.index:
+        current = latest
+    if issued is None:
+        document = did_document(organisation, keys)
+        document_leaf = evidence(find_entry(uow, digest=did_document_digest(document)))
+    else:
+        document, document_leaf = issued.document, version_evidence(issued)
     status = None
     if credential.status_list_id is not None:
         found = uow.status_lists.get(credential.status_list_id)
@@ -453,6 +605,9 @@ def credential_bundle(
             activated=k.activated_at,
             retired=k.retired_at,
             compromised_since=k.compromised_since,
+            compromise_log=(
+                None if k.compromised_since is None else _compromise_evidence(uow, k, evidence)
+            ),
         )
         for k in keys
     ]
@@ -465,4 +620,34 @@ def credential_bundle(
         status_list=status,
         status_checked_at=at if status is not None else None,
         key_history=history,
+        current_did_document=None if current is None else current.document,
+        current_did_document_log=None if current is None else version_evidence(current),
+        anchors=_bundle_anchors(uow, host, credential_entry.index, checkpoint.size),
     )
+
+
+def _compromise_evidence(
+    uow: UnitOfWork, key: SigningKey, evidence: Callable[[LogEntry], LeafEvidence]
+) -> LeafEvidence | None:
+    """The ``key compromised`` leaf of ``key`` with its proof, if logged."""
+    entries = uow.log.find(digest=key_digest(key.public_key_multibase))
+    found = [e for e in entries if e.event == EventType.KEY_COMPROMISED]
+    return evidence(found[0]) if found else None
+
+
+def _bundle_anchors(uow: UnitOfWork, host: str, leaf_index: int, size: int) -> list[AnchorEvidence]:
+    """The first anchor covering leaf ``leaf_index`` (it shows the leaf was logged by its
+    block's time) and the latest anchor of at most ``size`` leaves, each with a consistency
+    proof to ``size``."""
+    origin = log_origin(host)
+    picked = [
+        uow.log.first_anchor(min_size=leaf_index + 1),
+        uow.log.latest_anchor(max_size=size),
+    ]
+    out: list[AnchorEvidence] = []
+    for record in dict.fromkeys(r for r in picked if r is not None):
+        if record.origin != origin or not 0 < record.tree_size <= size:
+            continue
+        proof = tuple(log_tree(uow, size).consistency_proof(record.tree_size))
+        out.append(AnchorEvidence(record, proof))
+    return out

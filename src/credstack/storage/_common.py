@@ -56,3 +56,12 @@ def check_limit(limit: int) -> None:
     """Refuse a limit outside 1..MAX_PAGE."""
     if not 0 < limit <= MAX_PAGE:
         raise InvalidInput(f"limit must be between 1 and {MAX_PAGE}, got {limit}")
+
+
+MAX_BIGINT = 2**63 - 1
+
+
+def check_bigint(value: int, what: str) -> None:
+    """Refuse an integer a signed 64-bit column cannot hold."""
+    if not 0 <= value <= MAX_BIGINT:
+        raise InvalidInput(f"{what} {value} does not fit a 64-bit column (at most 2^63-1)")

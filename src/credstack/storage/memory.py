@@ -20,6 +20,7 @@ from types import TracebackType
 from typing import Any, TypeVar
 
 from credstack.errors import Conflict, CredstackError, NotFound, Unavailable
+from credstack.log.anchor import AnchorRecord
 from credstack.platform.domain import (
     AchievementVersion,
     ApiToken,
@@ -43,6 +44,7 @@ from credstack.platform.ports import (
     ChallengeRepository,
     ClaimRepository,
     CredentialRepository,
+    DidDocumentVersion,
     EndorsementRepository,
     JobRepository,
     KeyRepository,
@@ -57,7 +59,14 @@ from credstack.platform.ports import (
     TokenRepository,
     UserRepository,
 )
-from credstack.storage._common import check_limit, check_page, json_copy, utc, utc_record
+from credstack.storage._common import (
+    check_bigint,
+    check_limit,
+    check_page,
+    json_copy,
+    utc,
+    utc_record,
+)
 
 __all__ = ["MemoryDatabase", "MemoryUnitOfWork"]
 
@@ -108,6 +117,7 @@ _REFERENCES: dict[str, list[tuple[str, str]]] = {
     "endorsements": [("endorser_organisation_id", "organisations")],
     "claims": [("credential_id", "credentials"), ("claimed_credential_id", "credentials")],
     "log_cosignatures": [("size", "log_checkpoints")],
+    "did_document_versions": [("index", "log_leaves")],
 }
 
 _TABLES = (
@@ -130,6 +140,8 @@ _TABLES = (
     "log_nodes",
     "log_checkpoints",
     "log_cosignatures",
+    "did_document_versions",
+    "log_anchors",
 )
 
 # Tables whose records a concurrent commit must not silently overwrite (for the log: two
@@ -144,6 +156,8 @@ _GUARDED = frozenset(
         "log_nodes",
         "log_checkpoints",
         "log_cosignatures",
+        "did_document_versions",
+        "log_anchors",
     }
 )
 _LOG_FIND_LIMIT = 100
@@ -209,6 +223,7 @@ _JSON_FIELDS: dict[type, tuple[str, ...]] = {
     Organisation: ("address",),
     AchievementVersion: ("data",),
     JobRow: ("payload",),
+    DidDocumentVersion: ("document",),
 }
 
 
@@ -765,6 +780,37 @@ class MemoryLogRepository(_Repo):
             c for c in self._rows("log_cosignatures").values() if c.size == size
         ]
         return sorted(rows, key=lambda c: c.witness)
+
+    def add_did_document(self, version: DidDocumentVersion) -> None:
+        self._insert("did_document_versions", version.index, version)
+
+    def did_document(self, did: str, *, before: int | None = None) -> DidDocumentVersion | None:
+        found = [
+            v
+            for v in self._rows("did_document_versions").values()
+            if v.did == did and (before is None or v.index < before)
+        ]
+        return _out(max(found, key=lambda v: v.index)) if found else None
+
+    def add_anchor(self, record: AnchorRecord) -> None:
+        check_bigint(record.chain_id, "chain id")
+        self._insert("log_anchors", (record.chain_id, record.tx_hash), record)
+
+    def _anchors_by_size(self) -> list[AnchorRecord]:
+        """Smallest tree size first, then oldest (then chain and transaction: a total order)."""
+        rows: list[AnchorRecord] = list(self._rows("log_anchors").values())
+        return sorted(rows, key=lambda a: (a.tree_size, a.anchored_at, a.chain_id, a.tx_hash))
+
+    def latest_anchor(self, *, max_size: int | None = None) -> AnchorRecord | None:
+        rows = [a for a in self._anchors_by_size() if max_size is None or a.tree_size <= max_size]
+        return rows[-1] if rows else None
+
+    def first_anchor(self, *, min_size: int) -> AnchorRecord | None:
+        return next((a for a in self._anchors_by_size() if a.tree_size >= min_size), None)
+
+    def anchors(self, *, limit: int, offset: int = 0) -> list[AnchorRecord]:
+        check_page(limit, offset)
+        return self._anchors_by_size()[::-1][offset : offset + limit]
 
 
 class MemoryUnitOfWork:

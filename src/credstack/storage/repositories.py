@@ -34,6 +34,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from credstack.errors import Conflict, NotFound
+from credstack.log.anchor import AnchorRecord
 from credstack.platform.domain import (
     PLATFORM_ID,
     AchievementStatus,
@@ -57,8 +58,8 @@ from credstack.platform.domain import (
     User,
     UserKind,
 )
-from credstack.platform.ports import LogCheckpoint, LogCosignature, LogEntry
-from credstack.storage._common import check_limit, check_page, json_text, utc
+from credstack.platform.ports import DidDocumentVersion, LogCheckpoint, LogCosignature, LogEntry
+from credstack.storage._common import check_bigint, check_limit, check_page, json_text, utc
 from credstack.storage._translate import translated, translated_driver
 from credstack.storage.base import Base
 from credstack.storage.rows import (
@@ -66,10 +67,12 @@ from credstack.storage.rows import (
     ApiTokenRow,
     ChallengeRow,
     ClaimRow,
+    DidDocumentVersionRow,
     EndorsementRow,
     IssuanceJobRow,
     IssuedCredentialRow,
     JobRowRow,
+    LogAnchorRow,
     LogCheckpointRow,
     LogCosignatureRow,
     LogLeafRow,
@@ -1019,3 +1022,82 @@ class SqlLogRepository(_SqlRepo):
         c = LogCosignatureRow
         rows = self._scalars(select(c).where(c.tree_size == size).order_by(c.witness))
         return [LogCosignature(r.tree_size, r.witness, r.line, r.received_at) for r in rows]
+
+    def add_did_document(self, version: DidDocumentVersion) -> None:
+        self._insert(
+            DidDocumentVersionRow,
+            [
+                {
+                    "leaf_index": version.index,
+                    "did": version.did,
+                    "digest": version.digest,
+                    "document": _dump(version.document, "DID document"),
+                    "logged_at": utc(version.logged_at, "DidDocumentVersion.logged_at"),
+                }
+            ],
+        )
+
+    def did_document(self, did: str, *, before: int | None = None) -> DidDocumentVersion | None:
+        v = DidDocumentVersionRow
+        statement = select(v).where(v.did == did)
+        if before is not None:
+            statement = statement.where(v.leaf_index < before)
+        row = self._first(statement.order_by(v.leaf_index.desc()))
+        if row is None:
+            return None
+        return DidDocumentVersion(
+            int(row.leaf_index), row.did, bytes(row.digest), _load(row.document), row.logged_at
+        )
+
+    def add_anchor(self, record: AnchorRecord) -> None:
+        check_bigint(record.chain_id, "chain id")
+        self._insert(
+            LogAnchorRow,
+            [
+                {
+                    "chain_id": record.chain_id,
+                    "tx_hash": record.tx_hash,
+                    "block_number": record.block_number,
+                    "block_hash": record.block_hash,
+                    "origin": record.origin,
+                    "tree_size": record.tree_size,
+                    "root_hash": record.root_hash,
+                    "anchored_at": utc(record.anchored_at, "AnchorRecord.anchored_at"),
+                }
+            ],
+        )
+
+    def latest_anchor(self, *, max_size: int | None = None) -> AnchorRecord | None:
+        a = LogAnchorRow
+        statement = select(a)
+        if max_size is not None:
+            statement = statement.where(a.tree_size <= max_size)
+        order = (a.tree_size.desc(), a.anchored_at.desc(), a.chain_id.desc(), a.tx_hash.desc())
+        row = self._first(statement.order_by(*order))
+        return None if row is None else _anchor(row)
+
+    def first_anchor(self, *, min_size: int) -> AnchorRecord | None:
+        a = LogAnchorRow
+        order = (a.tree_size, a.anchored_at, a.chain_id, a.tx_hash)
+        row = self._first(select(a).where(a.tree_size >= min_size).order_by(*order))
+        return None if row is None else _anchor(row)
+
+    def anchors(self, *, limit: int, offset: int = 0) -> list[AnchorRecord]:
+        check_page(limit, offset)
+        a = LogAnchorRow
+        order = (a.tree_size.desc(), a.anchored_at.desc(), a.chain_id.desc(), a.tx_hash.desc())
+        rows = self._scalars(select(a).order_by(*order).limit(limit).offset(offset))
+        return [_anchor(row) for row in rows]
+
+
+def _anchor(row: LogAnchorRow) -> AnchorRecord:
+    return AnchorRecord(
+        chain_id=int(row.chain_id),
+        tx_hash=bytes(row.tx_hash),
+        block_number=int(row.block_number),
+        block_hash=bytes(row.block_hash),
+        origin=row.origin,
+        tree_size=int(row.tree_size),
+        root_hash=bytes(row.root_hash),
+        anchored_at=row.anchored_at,
+    )

@@ -291,6 +291,36 @@ class LogCosignatureRow(Base):
     received_at: Mapped[datetime]
 
 
+class DidDocumentVersionRow(Base):
+    """The DID document recorded by the ``DID document`` leaf ``leaf_index`` (JSON text)."""
+
+    __tablename__ = "did_document_versions"
+    __table_args__ = (Index("ix_did_document_versions_did_leaf_index", "did", "leaf_index"),)
+
+    leaf_index: Mapped[int] = mapped_column(
+        _BIG_KEY, ForeignKey("log_leaves.leaf_index"), primary_key=True, autoincrement=False
+    )
+    did: Mapped[str] = mapped_column(Text)
+    digest: Mapped[bytes] = mapped_column(LargeBinary)
+    document: Mapped[str] = mapped_column(Text)
+    logged_at: Mapped[datetime]
+
+
+class LogAnchorRow(Base):
+    """A tree head anchored in a public-chain transaction (``credstack.log.anchor``)."""
+
+    __tablename__ = "log_anchors"
+
+    chain_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    tx_hash: Mapped[bytes] = mapped_column(LargeBinary, primary_key=True)
+    block_number: Mapped[int] = mapped_column(BigInteger)
+    block_hash: Mapped[bytes] = mapped_column(LargeBinary)
+    origin: Mapped[str] = mapped_column(Text)
+    tree_size: Mapped[int] = mapped_column(BigInteger, index=True)
+    root_hash: Mapped[bytes] = mapped_column(LargeBinary)
+    anchored_at: Mapped[datetime]
+
+
 # the Open Badges API's OAuth state (:mod:`credstack.platform.oauth`) ------------------------
 
 
