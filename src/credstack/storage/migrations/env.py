@@ -6,8 +6,6 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection
 
-import credstack.storage.obclient_sql
-import credstack.storage.rows  # noqa: F401  (registers every table on the metadata)
 from credstack.storage.base import Base
 from credstack.storage.session import create_engine_for
 
