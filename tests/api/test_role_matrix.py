@@ -10,7 +10,7 @@ import pytest
 from credstack.api import routes_skills
 from credstack.skills.matching import SkillMatcher
 from credstack.skills.service import SkillsService
-from tests.api.conftest import DESIGN, World, csv_upload
+from tests.api.conftest import BASE, DESIGN, World, csv_upload
 from tests.skills.conftest import esco, matcher, skills_cache_dir  # noqa: F401
 
 Call = Callable[[World], tuple[str, str, dict[str, Any]]]
@@ -42,6 +42,21 @@ def _org_token(w: World) -> str:
 
 def _uuid(w: World) -> str:
     return w.published.achievement_id.rsplit("/", 1)[1]
+
+
+def _suspendable_credential(w: World) -> str:
+    """A fresh credential of "uni" from a suspendable achievement."""
+    from credstack.platform.achievements import create_achievement, publish
+    from credstack.platform.issuance import Issuer, IssueRequest
+
+    uow = w.db.unit_of_work()
+    design = {**DESIGN, "name": "Suspendable badge", "suspendable": True}
+    draft = create_achievement(uow, w.uni, design, base_url=BASE, at=w.clock())
+    version = publish(uow, w.uni, draft.id, at=w.clock())
+    issuer = Issuer(uow, w.custody, w.uni, BASE)
+    issued = issuer.issue(version, IssueRequest(did="did:example:sam"), at=w.clock())
+    uow.commit()
+    return issued.id
 
 
 # name -> (needed action, success status, request)
@@ -101,6 +116,20 @@ ENDPOINTS: dict[str, tuple[str, int, Call]] = {
             f"/orgs/uni/credentials/{w.credential_id}/revoke",
             {"json": {"reason": "error"}},
         ),
+    ),
+    "suspend credential": (
+        "issue",
+        200,
+        lambda w: (
+            "POST",
+            f"/orgs/uni/credentials/{_suspendable_credential(w)}/suspend",
+            {"json": {"reason": "under review"}},
+        ),
+    ),
+    "reinstate credential": (
+        "issue",
+        200,
+        lambda w: ("POST", f"/orgs/uni/credentials/{_suspendable_credential(w)}/reinstate", {}),
     ),
     "dry-run job": (
         "issue",

@@ -654,6 +654,52 @@ def test_mark_revoked_records_first_revocation_only(database: Database) -> None:
     assert stored == credential(1, revoked_at=at(10), revocation_reason="mistake")
 
 
+def test_mark_suspended_keeps_first_suspension_until_reinstated(database: Database) -> None:
+    uow = seeded(database)
+    uow.credentials.add(credential(1))
+    uow.credentials.add(credential(2))
+    uow.credentials.mark_suspended(credential(1).id, at(10).astimezone(PLUS_TWO), "complaint")
+    uow.credentials.mark_suspended(credential(1).id, at(20), "again")
+    uow.commit()
+    fresh: UnitOfWork = database.unit_of_work()
+    suspended = credential(1, suspended_at=at(10), suspension_reason="complaint")
+    assert fresh.credentials.get(credential(1).id) == suspended
+    assert fresh.credentials.get(credential(2).id) == credential(2)
+    fresh.credentials.mark_reinstated(credential(1).id)
+    fresh.credentials.mark_reinstated(credential(2).id)  # not suspended: nothing changes
+    fresh.commit()
+    again: UnitOfWork = database.unit_of_work()
+    assert again.credentials.get(credential(1).id) == credential(1)
+    assert again.credentials.get(credential(2).id) == credential(2)
+    again.credentials.mark_suspended(credential(1).id, at(30), "second complaint")
+    again.commit()
+    stored = database.unit_of_work().credentials.get(credential(1).id)
+    assert stored == credential(1, suspended_at=at(30), suspension_reason="second complaint")
+
+
+def test_suspension_fields_round_trip_and_marks_check_their_input(database: Database) -> None:
+    uow = seeded(database)
+    single = credential(1, suspended_at=at(5).astimezone(PLUS_TWO), suspension_reason="caf\u00e9")
+    uow.credentials.add(single)
+    batch = [  # big enough for PostgreSQL's COPY path
+        credential(n, idempotency_key=f"k{n}", suspended_at=at(n), suspension_reason=f"r{n}")
+        for n in range(2, 152)
+    ]
+    uow.credentials.add_many(batch)
+    with pytest.raises(NotFound):
+        uow.credentials.mark_suspended("urn:uuid:nope", NOW, "why")
+    with pytest.raises(NotFound):
+        uow.credentials.mark_reinstated("urn:uuid:nope")
+    with pytest.raises(InvalidInput, match="timezone-aware"):
+        uow.credentials.mark_suspended(credential(1).id, datetime(2026, 1, 1), "naive")
+    uow.commit()
+    fresh: UnitOfWork = database.unit_of_work()
+    assert fresh.credentials.get(single.id) == credential(
+        1, suspended_at=at(5), suspension_reason="caf\u00e9"
+    )
+    assert fresh.credentials.get(batch[99].id) == batch[99]
+
+
 # listing and ordering ----------------------------------------------------------------------
 
 

@@ -91,7 +91,7 @@ def test_decode_leaf_refuses_oversized_input() -> None:
     [
         (0, 0x02, "version"),
         (0, 0x00, "version"),
-        (1, 0x03, "event type"),
+        (1, 0x05, "event type"),
         (1, 0xFF, "event type"),
         (2, 0x80, "time"),
         (10, 0xFF, "length"),

@@ -111,7 +111,7 @@ async def _refuse(send: Send, limit: int, bad_length: bool, html: bool = False) 
     if html:  # a browser's form: a page it can show (nothing user-supplied is in it)
         body = (
             '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>'
-            f"{title}</title></head><body><main><h1>{title}</h1><p role=\"alert\">"
+            f'{title}</title></head><body><main><h1>{title}</h1><p role="alert">'
             f"The file or form you sent is too large: the limit is {limit // MB} MB. "
             'Nothing was saved.</p><p><a href="/">Home</a></p>'
             "</main></body></html>"

@@ -21,7 +21,6 @@ from credstack.platform.accounts import (
     revoke_token,
     revoke_token_by_id,
 )
-from credstack.platform.domain import Membership, Role
 from credstack.platform.organisations import create_organisation
 
 router = APIRouter(tags=["accounts"])
@@ -106,6 +105,6 @@ def create_org(body: NewOrganisation, ctx: Ctx, credentials: Bearer) -> dict[str
             email=body.email,
             image=body.image,
             country=body.country,
+            owner=principal.user,
         )
-        uow.users.add_membership(Membership(principal.user.id, org.id, Role.OWNER))
     return views.organisation(org)

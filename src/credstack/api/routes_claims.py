@@ -1,11 +1,11 @@
-"""Claim links (``/claim/{token}``), endorsements, and outbox delivery after each request.
+"""Claim links (``POST /claim/{token}``), endorsements, and outbox delivery after each request.
 
-Claim errors: an unknown token is 404, an expired or used one 410 (problem+json).
+Claim errors: an unknown token is 404, an expired or used one 410 (problem+json).  The page
+the e-mail links to (``GET /claim/{token}``) is a web page: :mod:`credstack.web.routes_wallet`.
 """
 
 from __future__ import annotations
 
-import html
 import json
 import logging
 from collections.abc import Awaitable, Callable
@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from urllib.parse import parse_qs
 
 from fastapi import APIRouter, FastAPI, Query, Request, Response
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
@@ -35,30 +35,6 @@ def _gone(error: claims.ClaimGone) -> JSONResponse:
 
 def _credential_json(text: str) -> Any:
     return json.loads(text)
-
-
-@router.get("/claim/{token}", response_class=HTMLResponse, summary="The claim page")
-def claim_page(token: str, ctx: Ctx) -> Response:
-    try:
-        with ctx.work() as uow:
-            view = claims.find_claim(uow, token, at=ctx.clock())
-    except claims.ClaimGone as exc:
-        return _gone(exc)
-    e = html.escape
-    page = (
-        "<!doctype html><html><head><meta charset='utf-8'><title>Claim your credential</title>"
-        "</head><body>"
-        f"<h1>{e(view.achievement_name)}</h1>"
-        f"<p>Issued by {e(view.issuer_name)} on {e(view.credential.issued_at.date().isoformat())}"
-        f" (credential <code>{e(view.credential.id)}</code>).</p>"
-        f'<form method="post" action="/claim/{e(token, quote=True)}">'
-        '<label>Your DID <input name="did" required placeholder="did:key:..."></label> '
-        '<button type="submit">Claim</button></form>'
-        "</body></html>"
-    )
-    return HTMLResponse(
-        page, headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
-    )
 
 
 async def _claim_body(request: Request) -> dict[str, Any]:

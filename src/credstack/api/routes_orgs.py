@@ -16,7 +16,13 @@ from starlette.concurrency import run_in_threadpool
 
 from credstack.api import views
 from credstack.api.context import AppContext, Bearer, Ctx, foreign_as_missing
-from credstack.api.schemas import IssueFromAchievement, NewMember, NewOrgToken, Revocation
+from credstack.api.schemas import (
+    IssueFromAchievement,
+    NewMember,
+    NewOrgToken,
+    Revocation,
+    Suspension,
+)
 from credstack.errors import CredstackError, InvalidInput, NotFound
 from credstack.platform import accounts, achievements, bulk, bulkfile, issuance, translog
 from credstack.platform.accounts import Action
@@ -217,6 +223,36 @@ def revoke_credential(
                 uow, org, credential_id, reason=body.reason if body else None, at=ctx.clock()
             )
     return views.credential(revoked)
+
+
+@router.post(
+    "/credentials/{credential_id}/suspend",
+    summary="Suspend a credential of a suspendable achievement (sets its suspension bit)",
+)
+def suspend_credential(
+    slug: str, credential_id: str, body: Suspension, ctx: Ctx, credentials: Bearer
+) -> dict[str, Any]:
+    with ctx.work() as uow:
+        _, org = ctx.member(uow, credentials, slug, Action.ISSUE)
+        with foreign_as_missing("credential"):
+            suspended = issuance.suspend(
+                uow, org, credential_id, reason=body.reason, at=ctx.clock()
+            )
+    return views.credential(suspended)
+
+
+@router.post(
+    "/credentials/{credential_id}/reinstate",
+    summary="Lift a credential's suspension (clears its suspension bit)",
+)
+def reinstate_credential(
+    slug: str, credential_id: str, ctx: Ctx, credentials: Bearer
+) -> dict[str, Any]:
+    with ctx.work() as uow:
+        _, org = ctx.member(uow, credentials, slug, Action.ISSUE)
+        with foreign_as_missing("credential"):
+            reinstated = issuance.reinstate(uow, org, credential_id, at=ctx.clock())
+    return views.credential(reinstated)
 
 
 # ------------------------------------------------------------------ bulk jobs

@@ -300,27 +300,18 @@ def suggest(
 ) -> dict[str, Any]:
     with ctx.work() as uow:
         ctx.member(uow, credentials, slug, Action.ISSUE)
-    service = _service(request)
-    found = service.match(body.text, top=body.top)
-    framework = service.framework
-    suggestions = []
-    for m in found.matches:
-        alignment = framework.alignment(m.uri)
-        suggestions.append(
-            {
-                "skill": {
-                    "url": alignment["targetUrl"],
-                    "name": alignment["targetName"],
-                    "framework": alignment.get("targetFramework"),
-                    "code": alignment.get("targetCode"),
-                },
-                "score": round(m.score, 4),
-                "evidence": m.evidence,
-            }
-        )
+    found, notice = _service(request).suggest(body.text, top=body.top)
+    suggestions = [
+        {
+            "skill": {"url": s.url, "name": s.name, "framework": s.framework, "code": s.code},
+            "score": s.score,
+            "evidence": list(s.evidence),
+        }
+        for s in found
+    ]
     out: dict[str, Any] = {"suggestions": suggestions}
-    if found.notice:
-        out["notice"] = found.notice
+    if notice:
+        out["notice"] = notice
     return out
 
 

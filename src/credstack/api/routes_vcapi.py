@@ -4,8 +4,6 @@ docs/standards.md §4.1."""
 from __future__ import annotations
 
 import json
-import secrets
-from datetime import timedelta
 from typing import Any
 
 from fastapi import APIRouter
@@ -18,11 +16,18 @@ from credstack.api.schemas import (
     VerifyCredentialBody,
     VerifyPresentationBody,
 )
-from credstack.errors import InvalidInput, InvalidState, NotFound, PermissionDenied
+from credstack.errors import InvalidState, NotFound, PermissionDenied
 from credstack.platform.accounts import Action, authorise, require_scope
-from credstack.platform.domain import Challenge, Organisation
+from credstack.platform.domain import Organisation
 from credstack.platform.keys import did_document, signing_key
 from credstack.platform.ports import UnitOfWork
+from credstack.platform.presentations import (
+    CHALLENGE_TTL,
+    check_challenge,
+    consume_challenge,
+    new_challenge,
+)
+from credstack.platform.presentations import verify_presentation as check_presentation
 from credstack.platform.statuslists import status_list_credential, status_list_url
 from credstack.platform.vcapi import issue_credential
 from credstack.proofs.dataintegrity import format_datetime
@@ -31,8 +36,7 @@ from credstack.verify.report import VerificationFailed, VerificationReport
 from credstack.verify.verifier import Verifier, VerifyOptions
 
 router = APIRouter(tags=["vc-api"])
-CHALLENGE_TTL = timedelta(minutes=5)
-_MAX_STATUS_LISTS = 32
+MAX_STATUS_LISTS = 32
 
 
 def _issue(ctx: AppContext, uow: UnitOfWork, org: Organisation, body: IssueCredentialBody) -> Any:
@@ -92,8 +96,8 @@ def get_credential(credential_id: str, ctx: Ctx, credentials: Bearer) -> Any:
         return {"verifiableCredential": json.loads(found.credential_json)}
 
 
-def _status_urls(value: Any, found: set[str], depth: int = 0) -> None:
-    if depth > 8 or len(found) >= _MAX_STATUS_LISTS:
+def status_urls(value: Any, found: set[str], depth: int = 0) -> None:
+    if depth > 8 or len(found) >= MAX_STATUS_LISTS:
         return
     if isinstance(value, dict):
         url = value.get("statusListCredential")
@@ -101,10 +105,10 @@ def _status_urls(value: Any, found: set[str], depth: int = 0) -> None:
             found.add(url)
         for key in ("credentialStatus", "verifiableCredential"):
             if key in value:
-                _status_urls(value[key], found, depth + 1)
+                status_urls(value[key], found, depth + 1)
     elif isinstance(value, list):
-        for item in value[:_MAX_STATUS_LISTS]:
-            _status_urls(item, found, depth + 1)
+        for item in value[:MAX_STATUS_LISTS]:
+            status_urls(item, found, depth + 1)
 
 
 def verifier_inputs(
@@ -119,7 +123,7 @@ def verifier_inputs(
         except InvalidState:
             continue
     urls: set[str] = set()
-    _status_urls(document, urls)
+    status_urls(document, urls)
     prefix = ctx.base_url.rstrip("/") + "/orgs/"
     lists: dict[str, dict[str, Any]] = {}
     for url in sorted(urls):
@@ -155,15 +159,9 @@ def verify(body: VerifyCredentialBody, ctx: Ctx) -> JSONResponse:
 
 @router.post("/challenges", status_code=201, summary="A one-time challenge for a presentation")
 def challenge(ctx: Ctx, body: NewChallenge | None = None) -> dict[str, Any]:
-    at = ctx.clock()
-    created = Challenge(
-        value=secrets.token_urlsafe(24),
-        domain=(body.domain if body and body.domain else ctx.host),
-        created_at=at,
-        expires_at=at + CHALLENGE_TTL,
-    )
+    domain = body.domain if body and body.domain else ctx.host
     with ctx.work() as uow:
-        uow.challenges.add(created)
+        created = new_challenge(uow, domain=domain, at=ctx.clock(), ttl=CHALLENGE_TTL)
     return {
         "challenge": created.value,
         "domain": created.domain,
@@ -178,18 +176,12 @@ def challenge(ctx: Ctx, body: NewChallenge | None = None) -> dict[str, Any]:
 def verify_presentation(body: VerifyPresentationBody, ctx: Ctx) -> JSONResponse:
     options = body.options
     with ctx.work() as uow:  # consumed and committed first: a replay finds it used
-        consumed = uow.challenges.consume(options.challenge, ctx.clock())
-    if consumed is None or consumed.domain != options.domain:
-        raise InvalidInput(
-            "the challenge is unknown, expired, used already, or for another domain",
-            code="INVALID_CHALLENGE_ERROR",
-        )
+        consumed = consume_challenge(uow, options.challenge, at=ctx.clock())
+    answered = check_challenge(consumed, domain=options.domain)
     presentation = body.verifiablePresentation
-    if presentation.get("proof") is None:
-        raise InvalidInput("the presentation must be signed (proof purpose authentication)")
     with ctx.work() as uow:
         resolver, lists = verifier_inputs(ctx, uow, presentation)
-    verify_options = VerifyOptions(
-        at=ctx.clock(), status_lists=lists, challenge=options.challenge, domain=options.domain
+    report = check_presentation(
+        Verifier(resolver), presentation, challenge=answered, at=ctx.clock(), status_lists=lists
     )
-    return _verified(Verifier(resolver).verify(presentation, verify_options))
+    return _verified(report)

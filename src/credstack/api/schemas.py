@@ -65,6 +65,10 @@ class Revocation(_Strict):
     reason: str | None = Field(default=None, max_length=1000)
 
 
+class Suspension(_Strict):
+    reason: str = Field(min_length=1, max_length=500, description="recorded with the suspension")
+
+
 class IssueOptions(BaseModel):
     # the OAS closes options; the W3C suites send type/cryptosuite too, so extras are ignored
     model_config = ConfigDict(extra="ignore")

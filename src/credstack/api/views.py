@@ -88,6 +88,8 @@ def credential(c: IssuedCredential, *, full: bool = False) -> dict[str, Any]:
         "jobId": c.job_id,
         "revokedAt": when(c.revoked_at),
         "revocationReason": c.revocation_reason,
+        "suspendedAt": when(c.suspended_at),
+        "suspensionReason": c.suspension_reason,
     }
     if full:
         out["verifiableCredential"] = json.loads(c.credential_json)

@@ -1,4 +1,4 @@
-"""Platform commands: organisations, achievements, issuing, revoking, bulk jobs.
+"""Platform commands: organisations, achievements, issuing, revoking, suspending, bulk jobs.
 
 They work on the deployment's database (``--database-url`` or ``CREDSTACK_DATABASE_URL``;
 SQLite by default), migrating it to the current schema first.  Time is read here, at the edge.
@@ -23,7 +23,7 @@ from credstack.platform.achievements import create_achievement, issuable, publis
 from credstack.platform.bulk import create_job, get_job, run_job
 from credstack.platform.bulkfile import parse_bulk
 from credstack.platform.domain import IssuanceJob, Organisation, RowStatus
-from credstack.platform.issuance import Issuer, IssueRequest, revoke
+from credstack.platform.issuance import Issuer, IssueRequest, reinstate, revoke, suspend
 from credstack.platform.keys import KeyCustody, rotate_key
 from credstack.platform.notify import deliver_all
 from credstack.platform.organisations import create_organisation
@@ -269,6 +269,28 @@ def _cmd_revoke(args: argparse.Namespace) -> int:
     return _run(args, action)
 
 
+def _cmd_suspend(args: argparse.Namespace) -> int:
+    def action(ctx: _Context, uow: UnitOfWork) -> Any:
+        org = ctx.organisation(uow, args.org)
+        credential = suspend(uow, org, args.credential_id, reason=args.reason, at=_now())
+        return {
+            "id": credential.id,
+            "suspended_at": credential.suspended_at,
+            "suspension_reason": credential.suspension_reason,
+        }
+
+    return _run(args, action)
+
+
+def _cmd_reinstate(args: argparse.Namespace) -> int:
+    def action(ctx: _Context, uow: UnitOfWork) -> Any:
+        org = ctx.organisation(uow, args.org)
+        credential = reinstate(uow, org, args.credential_id, at=_now())
+        return {"id": credential.id, "suspended_at": credential.suspended_at}
+
+    return _run(args, action)
+
+
 def _cmd_jobs(args: argparse.Namespace) -> int:
     if args.jobs_command == "resume":
         ctx = _Context(args)
@@ -355,6 +377,17 @@ def register(sub: Any, parser_class: type[argparse.ArgumentParser]) -> None:
     rev.add_argument("--reason")
     rev.add_argument("credential_id")
     rev.set_defaults(func=_cmd_revoke)
+
+    sus = add("suspend", "suspend a credential of a suspendable achievement (reversible)")
+    sus.add_argument("--org", required=True)
+    sus.add_argument("--reason", required=True, help="recorded with the suspension")
+    sus.add_argument("credential_id")
+    sus.set_defaults(func=_cmd_suspend)
+
+    rei = add("reinstate", "lift a credential's suspension")
+    rei.add_argument("--org", required=True)
+    rei.add_argument("credential_id")
+    rei.set_defaults(func=_cmd_reinstate)
 
     jobs = sub.add_parser("jobs", help="bulk issuance jobs")
     jobs_sub = jobs.add_subparsers(dest="jobs_command", required=True, parser_class=parser_class)

@@ -261,6 +261,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     routes_ob.configure(app, store=SqlOAuthStore(database))
     routes_obclient.configure(app, store=SqlObConnectionStore(database, settings.keks))
     routes_skills.configure(app, SkillsService(cache_dir=settings.data_dir / "skills-index"))
+    if args.pathways:
+        from credstack.web.wallet_pathways import configure_pathways, load_pathways
+
+        configure_pathways(app, load_pathways(args.pathways))
     resumed = resume_jobs(app)
     if resumed:
         sys.stderr.write(f"resuming {len(resumed)} unfinished bulk job(s)\n")
@@ -314,5 +318,10 @@ def register(sub: Any) -> None:
         default=DEFAULT_ANCHOR_EVERY_S,
         metavar="SECONDS",
         help=f"at least this long between two anchors (default {DEFAULT_ANCHOR_EVERY_S})",
+    )
+    serve.add_argument(
+        "--pathways",
+        metavar="DIR",
+        help="folder of pathway rule files (*.json, docs/pathways.md) the wallet tracks",
     )
     serve.set_defaults(func=cmd_serve)

@@ -53,6 +53,10 @@ class EventType(IntEnum):
     """digest = credential_digest(the signed credential)"""
     CREDENTIAL_REVOKED = 0x02
     """digest = credential_digest(the revoked credential)"""
+    CREDENTIAL_SUSPENDED = 0x03
+    """digest = credential_digest(the suspended credential); time = from when it is suspended"""
+    CREDENTIAL_REINSTATED = 0x04
+    """digest = credential_digest(the credential); time = from when its suspension is lifted"""
     KEY_ACTIVATED = 0x10
     """digest = key_digest(publicKeyMultibase); time = from when it signs"""
     KEY_RETIRED = 0x11

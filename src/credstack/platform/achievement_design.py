@@ -450,6 +450,10 @@ class AchievementDesign(_Part):
     stackability: Stackability | None = None
     further_information: Text | None = None
     grade_scale: GradeScale | None = None
+    # issuing policy (not part of the Achievement JSON)
+    suspendable: Annotated[bool, Field(strict=True)] = False
+    """Credentials get a suspension status entry besides the revocation one, so the issuer can
+    suspend and reinstate them (``credentialStatus`` becomes an array of both entries)."""
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
@@ -491,6 +495,8 @@ class AchievementDesign(_Part):
     def to_data(self) -> dict[str, Any]:
         """The JSON to store (``AchievementVersion.data``); :meth:`from_json` reads it back."""
         data: dict[str, Any] = self.model_dump(mode="json", exclude_none=True)
+        if not self.suspendable:  # designs that never set it are stored as before
+            del data["suspendable"]
         return data
 
     def eu_elements(self) -> EUElements:

@@ -97,7 +97,7 @@ class AchievementVersion:
 class StatusList:
     id: str
     organisation_id: str
-    purpose: str  # "revocation"
+    purpose: str  # "revocation" or "suspension"
     size: int  # entries (bits); at least 131,072
     bits: bytes  # the bitstring, index 0 = most significant bit of byte 0
     allocated: int  # entries handed out
@@ -123,6 +123,8 @@ class IssuedCredential:
     supersedes: str | None = None  # re-issue bound to a DID: the credential it replaces
     revoked_at: datetime | None = None
     revocation_reason: str | None = None
+    suspended_at: datetime | None = None  # suspended now (cleared when reinstated)
+    suspension_reason: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

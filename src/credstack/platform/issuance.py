@@ -2,10 +2,12 @@
 
 An issue request names a published achievement version and a recipient (an e-mail, hashed in
 the credential with a fresh salt per credential, a DID, or both).  The credential gets a
-revocation entry in a status list, is signed with the organisation's active key
-(eddsa-rdfc-2022) and stored as the exact signed text.  With an idempotency key, repeating a
-request returns the credential already issued; reusing the key for a different request is a
-:class:`Conflict`.
+revocation entry in a status list (and, when its achievement is ``suspendable``, a suspension
+entry in a second list: ``credentialStatus`` is then an array of both), is signed with the
+organisation's active key (eddsa-rdfc-2022) and stored as the exact signed text.  With an
+idempotency key, repeating a request returns the credential already issued; reusing the key for
+a different request is a :class:`Conflict`.  :func:`revoke` ends a credential for good;
+:func:`suspend` and :func:`reinstate` set and clear its suspension.
 """
 
 from __future__ import annotations
@@ -32,9 +34,15 @@ from credstack.errors import (
     PermissionDenied,
 )
 from credstack.jsonld.loader import CREDENTIALS_V2, OB_V3P0_CONTEXT, OB_V3P0_EXTENSIONS
+from credstack.log.leaf import EventType
 from credstack.models.ob import IdentityObject
 from credstack.platform.achievements import render_achievement
-from credstack.platform.domain import AchievementVersion, IssuedCredential, Organisation
+from credstack.platform.domain import (
+    AchievementVersion,
+    IssuedCredential,
+    Organisation,
+    StatusList,
+)
 from credstack.platform.keys import KeyCustody, signing_key
 from credstack.platform.notify import record_claims
 from credstack.platform.organisations import issuer_profile
@@ -48,12 +56,17 @@ from credstack.platform.signing import (
     sign_tasks,
 )
 from credstack.platform.statuslists import (
+    SUSPENSION,
     allocate_entries,
     set_entry,
     status_entry,
     status_list_url,
 )
-from credstack.platform.translog import append_events, credential_events
+from credstack.platform.translog import (
+    append_events,
+    credential_events,
+    credential_status_event,
+)
 from credstack.proofs.dataintegrity import format_datetime
 
 OB_SCHEMA = (
@@ -62,6 +75,10 @@ OB_SCHEMA = (
 _EMAIL = re.compile(r"[^@\s]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)+\Z")
 _DID = re.compile(r"did:[a-z0-9]+:[A-Za-z0-9._:%-]*[A-Za-z0-9._%-]\Z")
 MAX_CREDENTIAL_BYTES = 1_048_576
+MAX_SUSPENSION_REASON = 500
+
+Status = dict[str, Any] | list[dict[str, Any]]
+"""A credential's ``credentialStatus``: one entry, or the revocation and suspension entries."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,7 +127,7 @@ def build_credential(
     request: IssueRequest,
     *,
     credential_id: str,
-    status: dict[str, Any] | None,
+    status: Status | None,
     at: datetime,
     salt: str | None = None,
 ) -> dict[str, Any]:
@@ -263,13 +280,25 @@ class Issuer:
                 first_use[key] = (digest, position)
             todo.append((position, request, digest))
         entries = allocate_entries(self.uow, self.organisation, at, len(todo)) if todo else []
+        suspensions: list[tuple[StatusList, int]] = []
+        if todo and is_suspendable(version):  # a second list, allocated in the same way
+            suspensions = allocate_entries(
+                self.uow, self.organisation, at, len(todo), purpose=SUSPENSION
+            )
         achievement = self._achievement(version)
         pending: list[_Pending] = []
         tasks: list[SignTask] = []
-        for (position, request, digest), (status_list, index) in zip(todo, entries, strict=True):
+        for n, ((position, request, digest), (status_list, index)) in enumerate(
+            zip(todo, entries, strict=True)
+        ):
             credential_id = f"urn:uuid:{uuid.uuid4()}"
             url = status_list_url(self.base_url, self.organisation, status_list.id)
-            entry = status_entry(url, index)
+            revocation = status_entry(url, index)
+            entry: Status = revocation
+            if suspensions:
+                held, place = suspensions[n]
+                held_url = status_list_url(self.base_url, self.organisation, held.id)
+                entry = [revocation, status_entry(held_url, place, SUSPENSION)]
             pending.append(
                 _Pending(position, request, digest, credential_id, status_list.id, index)
             )
@@ -388,7 +417,8 @@ def revoke(
 ) -> IssuedCredential:
     """Set the credential's revocation bit and append a ``credential revoked`` leaf to the
     transparency log; the credential itself never changes.  Revoking twice is harmless and
-    returns the credential as it is."""
+    returns the credential as it is.  A suspended credential may be revoked (its suspension
+    bit stays set)."""
     credential = get_credential(uow, organisation, credential_id)
     if credential.revoked_at is not None:
         return credential
@@ -402,3 +432,118 @@ def revoke(
     revoked = uow.credentials.get(credential_id)
     assert revoked is not None
     return revoked
+
+
+# ------------------------------------------------------------------ suspension
+
+
+def is_suspendable(version: AchievementVersion) -> bool:
+    """Whether credentials of ``version`` get a suspension entry (the design's
+    ``suspendable``, false unless set)."""
+    return version.data.get("suspendable") is True
+
+
+def suspension_entry(credential: IssuedCredential) -> tuple[str, int] | None:
+    """The credential's suspension entry as (status list id, index), read from its signed
+    ``credentialStatus``; ``None`` when it has none (its achievement was not suspendable
+    when it was issued)."""
+    try:
+        document = orjson.loads(credential.credential_json)
+    except orjson.JSONDecodeError:
+        return None
+    status = document.get("credentialStatus") if isinstance(document, dict) else None
+    for entry in status if isinstance(status, list) else [status]:
+        if not isinstance(entry, dict) or entry.get("statusPurpose") != SUSPENSION:
+            continue
+        url, index = entry.get("statusListCredential"), entry.get("statusListIndex")
+        if isinstance(url, str) and "/status/" in url and isinstance(index, str):
+            if index.isascii() and index.isdigit() and len(index) <= 18:
+                return url.rpartition("/status/")[2], int(index)
+    return None
+
+
+def _suspension_list(
+    uow: UnitOfWork, organisation: Organisation, credential: IssuedCredential
+) -> tuple[str, int]:
+    found = suspension_entry(credential)
+    if found is None:
+        raise InvalidState(
+            f"credential {credential.id} cannot be suspended: its achievement was not "
+            "suspendable when it was issued"
+        )
+    status_list = uow.status_lists.get(found[0])
+    if (
+        status_list is None
+        or status_list.organisation_id != organisation.id
+        or status_list.purpose != SUSPENSION
+    ):
+        raise InvalidState(
+            f"credential {credential.id} names no suspension list of {organisation.slug}"
+        )
+    return found
+
+
+def _suspension_reason(reason: str) -> str:
+    text = reason.strip() if isinstance(reason, str) else ""
+    if not text:
+        raise InvalidInput("a suspension needs a reason (it is recorded)")
+    if len(text) > MAX_SUSPENSION_REASON:
+        raise InvalidInput(f"a suspension reason is at most {MAX_SUSPENSION_REASON} characters")
+    return text
+
+
+def suspend(
+    uow: UnitOfWork,
+    organisation: Organisation,
+    credential_id: str,
+    *,
+    reason: str,
+    at: datetime,
+) -> IssuedCredential:
+    """Suspend a credential of a suspendable achievement: set its suspension bit, record the
+    reason and time, and append a ``credential suspended`` leaf to the transparency log.
+    Verifiers see it as suspended until :func:`reinstate`.  A revoked credential, or one
+    without a suspension entry, is an :class:`InvalidState`; suspending a suspended
+    credential again changes nothing and returns it as it is."""
+    credential = get_credential(uow, organisation, credential_id)
+    text = _suspension_reason(reason)
+    if credential.revoked_at is not None:
+        raise InvalidState(
+            f"credential {credential_id} is revoked; a revoked credential cannot be suspended"
+        )
+    list_id, index = _suspension_list(uow, organisation, credential)
+    if credential.suspended_at is not None:
+        return credential
+    set_entry(uow, list_id, index, 1, at)
+    uow.credentials.mark_suspended(credential_id, at, text)
+    event = credential_status_event(
+        credential, organisation.did, EventType.CREDENTIAL_SUSPENDED, at
+    )
+    append_events(uow, [event], at)
+    suspended = uow.credentials.get(credential_id)
+    assert suspended is not None
+    return suspended
+
+
+def reinstate(
+    uow: UnitOfWork, organisation: Organisation, credential_id: str, *, at: datetime
+) -> IssuedCredential:
+    """Lift a suspension: clear the suspension bit, the recorded reason and time, and append a
+    ``credential reinstated`` leaf.  A revoked credential, or one without a suspension entry,
+    is an :class:`InvalidState`; reinstating a credential that is not suspended changes
+    nothing and returns it as it is."""
+    credential = get_credential(uow, organisation, credential_id)
+    if credential.revoked_at is not None:
+        raise InvalidState(f"credential {credential_id} is revoked; a revocation cannot be lifted")
+    list_id, index = _suspension_list(uow, organisation, credential)
+    if credential.suspended_at is None:
+        return credential
+    set_entry(uow, list_id, index, 0, at)
+    uow.credentials.mark_reinstated(credential_id)
+    event = credential_status_event(
+        credential, organisation.did, EventType.CREDENTIAL_REINSTATED, at
+    )
+    append_events(uow, [event], at)
+    reinstated = uow.credentials.get(credential_id)
+    assert reinstated is not None
+    return reinstated

@@ -105,20 +105,28 @@ class KeyCustody:
         kek = self._keks.keys[self._keks.current]
         return nonce + AESGCM(kek).encrypt(nonce, seed, key_id.encode()), self._keks.current
 
-    def open(self, key: SigningKey, organisation: Organisation) -> KeyPair:
-        kek = self._keks.keys.get(key.kek_id)
+    def open_seed(
+        self, sealed: bytes, kek_id: str, associated: str, *, name: str | None = None
+    ) -> bytes:
+        """The secret :meth:`seal` sealed with ``associated`` as its key id (any sealed seed:
+        an organisation's key, a learner's wallet key)."""
+        label = name or f"key {associated}"
+        kek = self._keks.keys.get(kek_id)
         if kek is None:
             raise ConfigurationError(
-                f"signing key {key.id} is sealed with key-encryption key {key.kek_id!r}, "
-                "which is not configured"
+                f"{label} is sealed with key-encryption key {kek_id!r}, which is not configured"
             )
-        blob = key.encrypted_secret
         try:
-            seed = AESGCM(kek).decrypt(blob[:_NONCE], blob[_NONCE:], key.id.encode())
+            return AESGCM(kek).decrypt(sealed[:_NONCE], sealed[_NONCE:], associated.encode())
         except InvalidTag:
             raise ConfigurationError(
-                f"signing key {key.id} does not open with key-encryption key {key.kek_id!r}"
+                f"{label} does not open with key-encryption key {kek_id!r}"
             ) from None
+
+    def open(self, key: SigningKey, organisation: Organisation) -> KeyPair:
+        seed = self.open_seed(
+            key.encrypted_secret, key.kek_id, key.id, name=f"signing key {key.id}"
+        )
         pair = KeyPair(seed, id=f"{organisation.did}#{key.fragment}", controller=organisation.did)
         if pair.public.multibase != key.public_key_multibase:
             raise ConfigurationError(f"signing key {key.id} does not match its public key")

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from credstack.errors import Conflict, InvalidInput, NotFound
-from credstack.platform.domain import Organisation
+from credstack.platform.domain import Membership, Organisation, Role, User
 from credstack.platform.keys import KeyCustody, create_first_key
 from credstack.platform.ports import UnitOfWork
 
@@ -58,8 +58,10 @@ def create_organisation(
     image: str | None = None,
     country: str | None = None,
     address: dict[str, Any] | None = None,
+    owner: User | None = None,
 ) -> Organisation:
-    """A new organisation with its did:web identity and a first active signing key."""
+    """A new organisation with its did:web identity and a first active signing key;
+    ``owner`` (its creator) gets the owner role."""
     _check(slug, name, country, email)
     if uow.organisations.get_by_slug(slug) is not None:
         raise Conflict(f"an organisation with slug {slug!r} exists")
@@ -77,6 +79,8 @@ def create_organisation(
     )
     uow.organisations.add(organisation)
     create_first_key(uow, custody, organisation, at)
+    if owner is not None:
+        uow.users.add_membership(Membership(owner.id, organisation.id, Role.OWNER))
     return organisation
 
 

@@ -47,7 +47,7 @@ class SignTask:
     achievement: dict[str, Any]
     request: Any
     credential_id: str
-    status: dict[str, Any]
+    status: dict[str, Any] | list[dict[str, Any]]  # one entry, or revocation + suspension
     at: datetime
 
 

@@ -1,11 +1,13 @@
-"""Revocation with W3C Bitstring Status Lists.
+"""Revocation and suspension with W3C Bitstring Status Lists.
 
-Each organisation has lists of 131,072 entries.  Indexes are handed out in a keyed
-pseudo-random order (a Feistel permutation of ``0 .. size-1`` under the list's secret seed,
-walked with a counter), so neighbouring credentials get unrelated indexes and the list reveals
-nothing about issuance order, while allocation stays O(1) with no collision checks.
-A list is published as a signed ``BitstringStatusListCredential`` at a stable URL; revoking
-sets a bit and never edits the credential.
+Each organisation has lists of 131,072 entries, for one purpose each: ``revocation`` (every
+credential; a set bit is final) and ``suspension`` (credentials of a suspendable achievement
+only; the bit is set while suspended and cleared when reinstated).  Indexes are handed out in
+a keyed pseudo-random order (a Feistel permutation of ``0 .. size-1`` under the list's secret
+seed, walked with a counter), so neighbouring credentials get unrelated indexes and the list
+reveals nothing about issuance order, while allocation stays O(1) with no collision checks.
+A list is published as a signed ``BitstringStatusListCredential`` at a stable URL; revoking or
+suspending sets a bit and never edits the credential.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from credstack.proofs.dataintegrity import add_proof, format_datetime
 from credstack.statuslist import MIN_LIST_BITS, encode_list, read_status, set_status
 
 REVOCATION = "revocation"
+SUSPENSION = "suspension"
 LIST_SIZE = MIN_LIST_BITS  # 131,072 entries = 16 KiB
 
 

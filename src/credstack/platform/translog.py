@@ -1,10 +1,10 @@
 """The issuance transparency log as a platform service: appends, checkpoints, proofs.
 
-Every issued credential, revocation, key event and DID-document version becomes a leaf
-(:mod:`credstack.log.leaf`) of one RFC 9162 Merkle tree per deployment, appended in the same
-unit of work as the change it records: a rolled-back transaction takes its leaves with it, and
-two transactions appending at once clash on the leaf index (a ``Conflict``) instead of forking
-the tree.  Tree heads are C2SP checkpoints (https://github.com/C2SP/C2SP/blob/main/tlog-checkpoint.md)
+Every issued credential, revocation, suspension, reinstatement, key event and DID-document
+version becomes a leaf (:mod:`credstack.log.leaf`) of one RFC 9162 Merkle tree per deployment,
+appended in the same unit of work as the change it records: a rolled-back transaction takes its
+leaves with it, and two transactions appending at once clash on the leaf index (a
+``Conflict``) instead of forking the tree.  Tree heads are C2SP checkpoints (https://github.com/C2SP/C2SP/blob/main/tlog-checkpoint.md)
 of origin ``<host>/log``, signed with the platform's own did:web key.  Checkpoints are signed
 lazily: :func:`sign_checkpoint_now` signs one when the tree has grown since the latest, which
 the ``GET /log/checkpoint`` and proof endpoints do, so issuing never waits for a signature.
@@ -80,6 +80,7 @@ __all__ = [
     "consistency_proof",
     "credential_bundle",
     "credential_events",
+    "credential_status_event",
     "did_document_event",
     "find_entry",
     "inclusion_proof",
@@ -208,6 +209,27 @@ def credential_events(
             event, at = EventType.CREDENTIAL_REVOKED, revoked_at
         out.append(LogEvent(event, issuer, at, credential_digest(document), c.id))
     return out
+
+
+_STATUS_EVENTS = (
+    EventType.CREDENTIAL_REVOKED,
+    EventType.CREDENTIAL_SUSPENDED,
+    EventType.CREDENTIAL_REINSTATED,
+)
+
+
+def credential_status_event(
+    credential: IssuedCredential, issuer: str, event: EventType, at: datetime
+) -> LogEvent:
+    """A status change (revoked, suspended, reinstated) of a stored credential taking effect at
+    ``at``; the digest is that of the signed credential, which never changes."""
+    if event not in _STATUS_EVENTS:
+        raise InvalidInput(f"{event!r} is not a credential status event")
+    try:
+        document = orjson.loads(credential.credential_json)
+    except orjson.JSONDecodeError as exc:
+        raise InvalidInput(f"credential {credential.id} is not stored as JSON") from exc
+    return LogEvent(event, issuer, at, credential_digest(document), credential.id)
 
 
 def key_event(event: EventType, issuer: str, key: SigningKey, at: datetime) -> LogEvent:

@@ -26,7 +26,7 @@ from credstack.skills.pathways import Pathway
 from credstack.skills.planner import PlanResult, plan_path
 from credstack.skills.profile import SkillProfile, build_profile
 
-__all__ = ["Attribution", "SkillsService", "catalog_item"]
+__all__ = ["Attribution", "SkillSuggestion", "SkillsService", "catalog_item"]
 
 MAX_NEEDED = 500
 HOURS_PER_ECTS = 27.5  # the ECTS users' guide: 25 to 30 hours of work per credit
@@ -43,6 +43,19 @@ ATTRIBUTIONS = (
     Attribution("ESCO", "1.2.0", ESCO_ATTRIBUTION),
     Attribution("O*NET", "29.2", ONET_ATTRIBUTION),
 )
+
+
+@dataclass(frozen=True, slots=True)
+class SkillSuggestion:
+    """A skill suggested for an achievement: its alignment fields (the skills alignment rule of
+    ``docs/eu-elements.md``), the match score in 0..1 and the phrases that matched."""
+
+    url: str
+    name: str
+    framework: str | None
+    code: str | None
+    score: float
+    evidence: tuple[str, ...]
 
 
 class SkillsService:
@@ -77,6 +90,25 @@ class SkillsService:
 
     def match(self, text: str, *, top: int = 10) -> MatchResult:
         return self.matcher.match(text, top=top)
+
+    def suggest(self, text: str, *, top: int = 8) -> tuple[list[SkillSuggestion], str | None]:
+        """Skills to align an achievement described by ``text`` to, best first, and the
+        matcher's notice (why the answer is empty or uncertain), if any."""
+        found = self.match(text, top=top)
+        suggestions = []
+        for m in found.matches:
+            alignment = self.framework.alignment(m.uri)
+            suggestions.append(
+                SkillSuggestion(
+                    url=alignment["targetUrl"],
+                    name=alignment["targetName"],
+                    framework=alignment.get("targetFramework"),
+                    code=alignment.get("targetCode"),
+                    score=round(m.score, 4),
+                    evidence=tuple(m.evidence),
+                )
+            )
+        return suggestions, found.notice
 
     def profile(
         self, verified_credentials: Iterable[Mapping[str, Any]], declared: Iterable[str] = ()

@@ -428,6 +428,29 @@ class MemoryCredentialRepository(_Repo):
             dataclasses.replace(current, revoked_at=at, revocation_reason=reason),
         )
 
+    def mark_suspended(self, credential_id: str, at: datetime, reason: str) -> None:
+        """Record the suspension; while suspended, the first time and reason stay."""
+        at = utc(at, "at")
+        current = self._credential(credential_id)
+        if current.suspended_at is not None:
+            return
+        changed = dataclasses.replace(current, suspended_at=at, suspension_reason=reason)
+        self._uow._write("credentials", credential_id, changed)
+
+    def mark_reinstated(self, credential_id: str) -> None:
+        """Clear the suspension (nothing to do when not suspended)."""
+        current = self._credential(credential_id)
+        if current.suspended_at is None and current.suspension_reason is None:
+            return
+        changed = dataclasses.replace(current, suspended_at=None, suspension_reason=None)
+        self._uow._write("credentials", credential_id, changed)
+
+    def _credential(self, credential_id: str) -> IssuedCredential:
+        current: IssuedCredential | None = self._rows("credentials").get(credential_id)
+        if current is None:
+            raise NotFound(f"credentials: no row {credential_id!r}")
+        return current
+
     def for_organisation(
         self, organisation_id: str, *, limit: int, offset: int
     ) -> tuple[list[IssuedCredential], int]:

@@ -472,6 +472,24 @@ class SqlCredentialRepository(_SqlRepo):
         if changed == 0 and self.get(credential_id) is None:
             raise NotFound(f"issued_credentials: no row {credential_id!r}")
 
+    def mark_suspended(self, credential_id: str, at: datetime, reason: str) -> None:
+        """Record the suspension; while suspended, the first time and reason stay."""
+        c = IssuedCredentialRow
+        changed = self._update(
+            c,
+            and_(c.id == credential_id, c.suspended_at.is_(None)),
+            {"suspended_at": utc(at, "at"), "suspension_reason": reason},
+        )
+        if changed == 0 and self.get(credential_id) is None:
+            raise NotFound(f"issued_credentials: no row {credential_id!r}")
+
+    def mark_reinstated(self, credential_id: str) -> None:
+        """Clear the suspension (nothing to do when not suspended)."""
+        c = IssuedCredentialRow
+        cleared = {"suspended_at": None, "suspension_reason": None}
+        if self._update(c, c.id == credential_id, cleared) == 0:
+            raise NotFound(f"issued_credentials: no row {credential_id!r}")
+
     def for_organisation(
         self, organisation_id: str, *, limit: int, offset: int
     ) -> tuple[list[IssuedCredential], int]:

@@ -144,6 +144,8 @@ class IssuedCredentialRow(Base):
     supersedes: Mapped[str | None] = mapped_column(ForeignKey("issued_credentials.id"))
     revoked_at: Mapped[datetime | None]
     revocation_reason: Mapped[str | None] = mapped_column(Text)
+    suspended_at: Mapped[datetime | None]
+    suspension_reason: Mapped[str | None] = mapped_column(Text)
 
 
 class JobRowRow(Base):

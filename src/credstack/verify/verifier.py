@@ -10,7 +10,10 @@ Steps, in order (each applies by credential kind):
 6. controller — the signing key's controller is the issuer: fatal for Open Badges, reported
    for other credentials.
 7. validity — ``validFrom``/``validUntil`` at the given time.
-8. status — Bitstring Status List when ``credentialStatus`` is present and a list is supplied.
+8. status — Bitstring Status List when ``credentialStatus`` is present and a list is supplied;
+   every entry of a ``credentialStatus`` array is checked (e.g. revocation and suspension), and
+   the step fails for a set revocation (``CREDENTIAL_REVOKED``) or suspension
+   (``CREDENTIAL_SUSPENDED``) bit.
 """
 
 from __future__ import annotations
@@ -93,6 +96,21 @@ def _issuer_id(credential: dict[str, Any]) -> str | None:
 def _describe(problems: list[Problem]) -> str:
     text = "; ".join(f"{p.path or '/'}: {p.message}" for p in problems[:5])
     return text + (f" (and {len(problems) - 5} more)" if len(problems) > 5 else "")
+
+
+MAX_STATUS_ENTRIES = 16
+"""The most ``credentialStatus`` entries a credential may have (more fail the status step)."""
+_MAX_INDEX_DIGITS = 18  # far beyond any list (16 MiB of bits), well within int() limits
+_STATUS_SHAPE = "must be an object with a string id and type (CredentialStatus)"
+
+
+def _status_shaped(entry: Any) -> bool:
+    """What the OB 3.0 schema asks of a ``CredentialStatus``: an object with string id, type."""
+    return (
+        isinstance(entry, dict)
+        and isinstance(entry.get("id"), str)
+        and isinstance(entry.get("type"), str)
+    )
 
 
 def _kind(types: list[str]) -> str:
@@ -189,7 +207,29 @@ class Verifier:
         if not is_ob:
             report.add(StepName.SCHEMA, Outcome.SKIPPED, "not an Open Badge: no schema applies")
             return
-        problems = validate_credential(document, allow_compacted=True)
+        status = document.get("credentialStatus")
+        entries = status if isinstance(status, list) and status else None
+        checked = document if entries is None else {**document, "credentialStatus": entries[0]}
+        problems = validate_credential(checked, allow_compacted=True)
+        if entries is not None:
+            problems += [
+                Problem(f"/credentialStatus/{n}", "SCHEMA_VIOLATION", _STATUS_SHAPE)
+                for n, entry in enumerate(entries[1:], 1)
+                if not _status_shaped(entry)
+            ]
+        if not problems and entries is not None:
+            # VC 2.0 allows a set of status entries (e.g. revocation and suspension); the
+            # OB 3.0 schema allows one object (1EdTech openbadges-specification issue 623)
+            report.add(
+                StepName.SCHEMA,
+                Outcome.WARNING,
+                "matches the Open Badges 3.0 schema and rules, except that credentialStatus is "
+                f"an array of {len(entries)} entries: VC 2.0 allows a set, the OB 3.0 schema "
+                "one object, so strict Open Badges 3.0 validators refuse it",
+                "SCHEMA_VIOLATION",
+                statusEntries=len(entries),
+            )
+            return
         if not problems:
             report.add(
                 StepName.SCHEMA, Outcome.PASSED, "matches the Open Badges 3.0 schema and rules"
@@ -403,6 +443,15 @@ class Verifier:
             report.add(StepName.STATUS, Outcome.SKIPPED, "the credential declares no status list")
             return
         entries = status if isinstance(status, list) else [status]
+        if len(entries) > MAX_STATUS_ENTRIES:  # each entry may cost a list verification
+            report.add(
+                StepName.STATUS,
+                Outcome.FAILED,
+                f"credentialStatus has {len(entries)} entries; at most {MAX_STATUS_ENTRIES} "
+                "are checked",
+                "MALFORMED_VALUE_ERROR",
+            )
+            return
         for entry in entries:
             self._check_status_entry(entry, document, options, report)
 
@@ -438,7 +487,7 @@ class Verifier:
             not isinstance(url, str)
             or not isinstance(purpose, str)
             or not isinstance(raw_index, str)
-            or not raw_index.isdigit()
+            or not (raw_index.isascii() and raw_index.isdigit())  # "²" is a digit, not base 10
             or not isinstance(size, int)
             or size < 1
         ):
@@ -448,6 +497,14 @@ class Verifier:
                 "BitstringStatusListEntry needs statusListCredential, statusPurpose and a "
                 "base-10 statusListIndex",
                 "MALFORMED_VALUE_ERROR",
+            )
+            return
+        if len(raw_index) > _MAX_INDEX_DIGITS:
+            report.add(
+                StepName.STATUS,
+                Outcome.FAILED,
+                f"statusListIndex has {len(raw_index)} digits: it is outside any status list",
+                "RANGE_ERROR",
             )
             return
         index = int(raw_index)
@@ -521,10 +578,22 @@ class Verifier:
                 listIssued=issued,
             )
         elif purpose == "revocation":
-            report.add(StepName.STATUS, Outcome.FAILED, f"revoked{freshness}", "CREDENTIAL_REVOKED")
+            report.add(
+                StepName.STATUS,
+                Outcome.FAILED,
+                f"revoked{freshness}",
+                "CREDENTIAL_REVOKED",
+                statusPurpose=purpose,
+                listIssued=issued,
+            )
         elif purpose == "suspension":
             report.add(
-                StepName.STATUS, Outcome.FAILED, f"suspended{freshness}", "CREDENTIAL_SUSPENDED"
+                StepName.STATUS,
+                Outcome.FAILED,
+                f"suspended{freshness}: the issuer can lift a suspension",
+                "CREDENTIAL_SUSPENDED",
+                statusPurpose=purpose,
+                listIssued=issued,
             )
         else:
             report.add(

@@ -25,6 +25,7 @@ from credstack.api.context import AppContext, get_context
 from credstack.errors import CredstackError, InvalidInput, Unauthenticated
 from credstack.platform.accounts import Principal, authenticate
 from credstack.platform.domain import UserKind
+from credstack.platform.wallet import WalletStore
 from credstack.web.security import (
     CSRF_COOKIE,
     CSRF_FIELD,
@@ -62,6 +63,7 @@ class WebState:
     env: Environment
     key: bytes  # CSRF token key, derived from the KEK
     secure_cookies: bool  # https deployments: cookies carry Secure
+    wallet: WalletStore  # learners' wallets, portfolios and employers' views
 
 
 def make_environment() -> Environment:

@@ -64,9 +64,10 @@ async def signin(web: WebDep) -> Response:
 
 
 @router.get("/signup", response_class=HTMLResponse)
-def signup_page(web: WebDep, kind: str = "learner") -> Response:
+def signup_page(web: WebDep, kind: str = "learner", next: str | None = None) -> Response:
     chosen = kind if kind in KINDS else "learner"
-    return render(web, "signup.html", {"error": None, "email": "", "kind": chosen})
+    context = {"error": None, "email": "", "kind": chosen, "next": safe_next(next, "")}
+    return render(web, "signup.html", context)
 
 
 @router.post("/signup", response_class=HTMLResponse)
@@ -75,6 +76,7 @@ async def signup(web: WebDep) -> Response:
     email = text(data, "email", max_length=254)
     password = text(data, "password", max_length=1024)
     kind = text(data, "kind", max_length=20) or "learner"
+    target = safe_next(text(data, "next", max_length=2048), "")
     try:
         if kind not in KINDS:
             raise InvalidInput("choose learner, employer or issuer staff")
@@ -89,9 +91,10 @@ async def signup(web: WebDep) -> Response:
             )
             _, secret = create_token(uow, user, at=web.now, lifetime=SESSION_LIFETIME)
     except (InvalidInput, Conflict) as exc:
-        context = {"error": exc.message, "email": email, "kind": kind if kind in KINDS else ""}
+        chosen = kind if kind in KINDS else ""
+        context = {"error": exc.message, "email": email, "kind": chosen, "next": target}
         return render(web, "signup.html", context, status=400)
-    response = redirect(HOME[user.kind])
+    response = redirect(target or HOME[user.kind])
     set_cookie(web, response, SESSION_COOKIE, secret, int(SESSION_LIFETIME.total_seconds()))
     return response
 

@@ -6,6 +6,9 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection
 
+import credstack.storage.obclient_sql
+import credstack.storage.rows
+import credstack.storage.wallet_sql  # noqa: F401
 from credstack.storage.base import Base
 from credstack.storage.session import create_engine_for
 
