@@ -157,6 +157,7 @@ def issue_one(
         narrative=body.narrative,
         evidence_url=body.evidence_url,
         idempotency_key=body.idempotency_key,
+        result_value=body.result_value,
     )
     with ctx.work() as uow:
         _, org = ctx.member(uow, credentials, slug, Action.ISSUE)

@@ -59,6 +59,7 @@ class IssueFromAchievement(_Strict):
     narrative: str | None = Field(default=None, max_length=10_000)
     evidence_url: str | None = Field(default=None, max_length=2048)
     idempotency_key: str | None = Field(default=None, max_length=128)
+    result_value: str | None = Field(default=None, min_length=1, max_length=256)
 
 
 class Revocation(_Strict):

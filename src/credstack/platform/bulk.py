@@ -28,7 +28,7 @@ POOL_MIN_ROWS = 5000  # below this, starting signing processes costs more than i
 
 
 def _payload(row: BulkRow) -> dict[str, Any]:
-    return {
+    payload = {
         "email": row.email,
         "did": row.did,
         "valid_from": row.valid_from.isoformat() if row.valid_from else None,
@@ -36,6 +36,9 @@ def _payload(row: BulkRow) -> dict[str, Any]:
         "narrative": row.narrative,
         "evidence_url": row.evidence_url,
     }
+    if row.result_value:
+        payload["result_value"] = row.result_value
+    return payload
 
 
 def _request(row: JobRow) -> IssueRequest:
@@ -48,6 +51,7 @@ def _request(row: JobRow) -> IssueRequest:
         narrative=p.get("narrative"),
         evidence_url=p.get("evidence_url"),
         idempotency_key=row.idempotency_key,
+        result_value=p.get("result_value") or None,
     )
 
 

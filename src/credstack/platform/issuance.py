@@ -36,6 +36,7 @@ from credstack.errors import (
 from credstack.jsonld.loader import CREDENTIALS_V2, OB_V3P0_CONTEXT, OB_V3P0_EXTENSIONS
 from credstack.log.leaf import EventType
 from credstack.models.ob import IdentityObject
+from credstack.platform.achievement_design import GRADE_FRAGMENT
 from credstack.platform.achievements import render_achievement
 from credstack.platform.domain import (
     AchievementVersion,
@@ -93,6 +94,7 @@ class IssueRequest:
     evidence_url: str | None = None
     idempotency_key: str | None = None
     extra_subject: dict[str, Any] = field(default_factory=dict)
+    result_value: str | None = None  # a grade or score, as text (OB 3.0 Result.value)
 
     def check(self) -> None:
         if self.email is None and self.did is None:
@@ -105,6 +107,8 @@ class IssueRequest:
             raise InvalidInput("valid_until is before valid_from")
         if self.idempotency_key is not None and not 1 <= len(self.idempotency_key) <= 128:
             raise InvalidInput("an idempotency key is 1 to 128 characters")
+        if self.result_value is not None and not 1 <= len(self.result_value) <= 256:
+            raise InvalidInput("a result value is 1 to 256 characters")
 
     def digest(self, version_id: str) -> str:
         """Fingerprint of the request, to tell a retry from a reused idempotency key."""
@@ -118,7 +122,22 @@ class IssueRequest:
             "evidence_url": self.evidence_url,
             "extra": self.extra_subject,
         }
+        if self.result_value is not None:  # absent from older digests: they stay the same
+            fields["result_value"] = self.result_value
         return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()
+
+
+def _result(achievement: dict[str, Any], value: str) -> dict[str, Any]:
+    """An OB 3.0 Result; tied to the achievement's grade scale when it has one."""
+    result: dict[str, Any] = {"type": ["Result"], "value": value}
+    descriptions = achievement.get("resultDescription")
+    for description in descriptions if isinstance(descriptions, list) else []:
+        if isinstance(description, dict) and str(description.get("id", "")).endswith(
+            "#" + GRADE_FRAGMENT
+        ):
+            result["resultDescription"] = description["id"]
+            break
+    return result
 
 
 def build_credential(
@@ -141,6 +160,8 @@ def build_credential(
     subject["achievement"] = achievement
     if request.narrative:
         subject["narrative"] = request.narrative
+    if request.result_value is not None:
+        subject["result"] = [_result(achievement, request.result_value)]
     subject.update(request.extra_subject)
     credential: dict[str, Any] = {
         # extensions.json defines 1EdTechJsonSchemaValidator2019 (credentialSchema's type)
