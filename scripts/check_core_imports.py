@@ -31,6 +31,15 @@ CORE = [
     "credstack.skills.pathways",
     "credstack.skills.clr",
     "credstack.skills.service",
+    # relevance: postings, mapping through the skills engine, figures, the sample
+    "credstack.relevance",
+    "credstack.relevance.sample",
+    # exports of issued credentials (OB 2.0, ELM, CTDL, schema.org) are pure functions
+    "credstack.exports",
+    # issuer trust: registries, signed trust lists, accreditations, recognition
+    "credstack.trust",
+    # the EU standard-element check
+    "credstack.quality",
 ]
 
 

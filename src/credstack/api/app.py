@@ -31,13 +31,17 @@ from credstack.api.limits import BodyLimitMiddleware, Limits
 from credstack.api.routes_accounts import router as accounts_router
 from credstack.api.routes_claims import install_mail_delivery
 from credstack.api.routes_claims import router as claims_router
+from credstack.api.routes_exports import router as exports_router
 from credstack.api.routes_log import router as log_router
 from credstack.api.routes_log import witness_verifiers
 from credstack.api.routes_ob import router as ob_router
 from credstack.api.routes_obclient import router as obclient_router
 from credstack.api.routes_orgs import router as orgs_router
 from credstack.api.routes_public import router as public_router
+from credstack.api.routes_quality import router as quality_router
+from credstack.api.routes_relevance import router as relevance_router
 from credstack.api.routes_skills import router as skills_router
+from credstack.api.routes_trust import router as trust_router
 from credstack.api.routes_vcapi import router as vcapi_router
 from credstack.errors import ConfigurationError
 from credstack.log.note import NoteVerifier
@@ -146,6 +150,10 @@ def create_app(
     app.include_router(obclient_router)
     app.include_router(skills_router)
     app.include_router(log_router)
+    app.include_router(exports_router)
+    app.include_router(trust_router)
+    app.include_router(relevance_router)
+    app.include_router(quality_router)
     if mailer is not None:
         install_mail_delivery(app, mailer)
     _install_docs(app)

@@ -10,8 +10,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from credstack.api.problems import problem_bytes
 
 MB = 1_048_576
-#: the routes that take a bulk upload as their raw body
-UPLOAD_ROUTE = re.compile(r"/(orgs|console)/[^/]+/jobs/?\Z")
+#: the routes that take a bulk upload (or job postings) as their raw body
+UPLOAD_ROUTE = re.compile(r"/(orgs|console)/[^/]+/(jobs|postings)/?\Z")
 #: web pages that take a file in a form (images, credentials to import or verify)
 FORM_UPLOAD_ROUTE = re.compile(r"/(console|wallet|verify|employer)(/|\Z)")
 

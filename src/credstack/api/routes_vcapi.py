@@ -10,6 +10,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from credstack.api.context import AppContext, Bearer, Ctx
+from credstack.api.routes_trust import recognition_member
 from credstack.api.schemas import (
     IssueCredentialBody,
     NewChallenge,
@@ -154,7 +155,12 @@ def verify(body: VerifyCredentialBody, ctx: Ctx) -> JSONResponse:
     with ctx.work() as uow:
         resolver, lists = verifier_inputs(ctx, uow, body.verifiableCredential)
     options = VerifyOptions(at=ctx.clock(), status_lists=lists)
-    return _verified(Verifier(resolver).verify(body.verifiableCredential, options))
+    report = Verifier(resolver).verify(body.verifiableCredential, options)
+    if not report.verified:
+        raise VerificationFailed(report)
+    results = report.to_json()  # and which trust registries recognise the issuer (docs/trust.md)
+    results["recognition"] = recognition_member(ctx, body.verifiableCredential, report.issuer)
+    return JSONResponse({"verified": True, "results": results})
 
 
 @router.post("/challenges", status_code=201, summary="A one-time challenge for a presentation")

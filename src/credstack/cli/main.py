@@ -22,8 +22,10 @@ from credstack.baking import MAX_IMAGE_BYTES, extract, is_png, is_svg
 from credstack.cli.pathway import register as register_pathway
 from credstack.cli.plan import register as register_plan
 from credstack.cli.platform import register as register_platform
+from credstack.cli.relevance import register as register_relevance
 from credstack.cli.serve import register as register_serve
 from credstack.cli.skills import register as register_skills
+from credstack.cli.trust import register as register_trust
 from credstack.cli.witness import register as register_witness
 from credstack.crypto.keys import KeyPair, write_key_file
 from credstack.errors import CredstackError, InvalidInput
@@ -414,8 +416,10 @@ def build_parser() -> argparse.ArgumentParser:
     register_platform(sub, _Parser)
     register_pathway(sub, _Parser)
     register_plan(sub, _Parser)
+    register_relevance(sub, _Parser)
     register_skills(sub, _Parser)
     register_witness(sub, _Parser)
+    register_trust(sub, _Parser)
     register_serve(sub)
     return parser
 

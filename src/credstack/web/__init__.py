@@ -17,7 +17,10 @@ from credstack.web.core import HERE, WebState, make_environment
 from credstack.web.routes_auth import router as auth_router
 from credstack.web.routes_console import router as console_router
 from credstack.web.routes_employer import router as employer_router
+from credstack.web.routes_exports import router as exports_router
+from credstack.web.routes_relevance import router as relevance_router
 from credstack.web.routes_share import router as share_router
+from credstack.web.routes_trust import router as trust_router
 from credstack.web.routes_verify import router as verify_router
 from credstack.web.routes_wallet import router as wallet_router
 from credstack.web.security import SecurityHeadersMiddleware
@@ -52,7 +55,10 @@ def install_web(app: FastAPI, *, wallet: WalletStore | None = None) -> None:
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(auth_router)
     app.include_router(employer_router)
+    app.include_router(relevance_router)
     app.include_router(console_router)
     app.include_router(verify_router)
     app.include_router(wallet_router)
     app.include_router(share_router)
+    app.include_router(exports_router)
+    app.include_router(trust_router)

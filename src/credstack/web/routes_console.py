@@ -24,6 +24,7 @@ from starlette.datastructures import FormData, UploadFile
 
 from credstack.api.context import foreign_as_missing
 from credstack.api.routes_orgs import run_in_background
+from credstack.api.routes_quality import achievement_report
 from credstack.errors import (
     Conflict,
     CredstackError,
@@ -49,6 +50,7 @@ from credstack.platform.keys import rotate_key
 from credstack.platform.organisations import create_organisation, update_profile
 from credstack.platform.ports import UnitOfWork
 from credstack.platform.vcapi import is_placeholder
+from credstack.quality import ElementReport
 from credstack.skills.service import SkillsService, SkillSuggestion
 from credstack.web import console_design
 from credstack.web.console_design import DesignForm, kept_parts
@@ -62,6 +64,7 @@ from credstack.web.console_images import (
     generated_badge,
 )
 from credstack.web.core import Web, WebDep, form, redirect, render, require, text, upload_bytes
+from credstack.web.routes_trust import endorsements_context
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 
@@ -351,6 +354,14 @@ def _preview(web: Web, org: Organisation, version: AchievementVersion) -> tuple[
     return json.dumps(_abbreviated(credential), indent=2, ensure_ascii=False), warning
 
 
+def _quality(org: Organisation, version: AchievementVersion) -> ElementReport | None:
+    """The version's EU standard-element report (None if it cannot be rendered at all)."""
+    try:
+        return achievement_report(org, version)
+    except InvalidInput:
+        return None
+
+
 def _design_context(
     f: DesignForm,
     *,
@@ -424,7 +435,9 @@ def _achievement_page(
         "design": latest.data,
         "preview": preview,
         "preview_warning": warning,
+        "quality": _quality(m.org, latest),
         "saved": web.request.query_params.get("saved"),
+        **endorsements_context(web, {latest.achievement_id: ""}),  # each verified
     }
     return _page(web, m, "console/achievement.html", context, status=status)
 

@@ -58,6 +58,7 @@ from credstack.platform.wallet import WalletItem, owned_item
 from credstack.skills.service import SkillsService
 from credstack.verify.verifier import Verifier
 from credstack.web.core import Web, WebDep, form, render, require, text, upload_bytes
+from credstack.web.routes_trust import employer_registries, issuer_lines
 from credstack.web.verification import PlatformLookup, ReportView, explain
 from credstack.web.wallet_keys import wallet_did
 from credstack.web.wallet_verify import Verdict, check_texts
@@ -233,7 +234,9 @@ def verify_page(web: WebDep) -> Response:
     return _verify_form(web, _employer(web), status=200)
 
 
-def _check(web: Web, raw: bytes | str) -> tuple[ReportView, dict[str, Any]]:
+def _check(
+    web: Web, raw: bytes | str, registries: Sequence[str] | None = None
+) -> tuple[ReportView, dict[str, Any]]:
     """Verify a presentation answering one of this server's requests (challenge used up
     first, in its own committed unit of work: a replay finds it used)."""
     document = parse_presentation(raw)
@@ -249,7 +252,8 @@ def _check(web: Web, raw: bytes | str) -> tuple[ReportView, dict[str, Any]]:
     report = verify_presentation(
         Verifier(resolver), document, challenge=challenge, at=web.now, status_lists=lists
     )
-    return explain(report, document, lookup=PlatformLookup(web.ctx), level=3), document
+    lookup = PlatformLookup(web.ctx, registries=registries)  # the employer's trust registries
+    return explain(report, document, lookup=lookup, level=3), document
 
 
 @router.post("/employer/verify", response_class=HTMLResponse)
@@ -269,7 +273,8 @@ async def verify_submit(web: WebDep) -> Response:
         finally:
             await data.close()  # the uploaded file's spooled copy
         raw: bytes | str = uploaded if uploaded is not None else pasted
-        view, document = await run_in_threadpool(_check, web, raw)
+        chosen = employer_registries(web, principal)
+        view, document = await run_in_threadpool(_check, web, raw, chosen)
     except InvalidInput as exc:
         return _verify_form(web, principal, error=_sentence(exc.message), pasted=pasted, status=400)
     holder = document.get("holder")
@@ -319,6 +324,9 @@ def search(web: WebDep, skills: str | None = None) -> Response:
         results=[(c, _search_link(c.profile.handle, query)) for c in results],
         asked=asked,
         framework=any(a.concepts for a in asked),
+        recognised=issuer_lines(
+            web, principal, [e.item.issuer_id for c in results for e in c.evidence]
+        ),
     )
     return render(web, "employer/search.html", context, principal=principal)
 
@@ -345,5 +353,6 @@ def candidate(web: WebDep, handle: str, skills: str | None = None) -> Response:
         "credentials": credentials,
         "query": query,
         "matched_ids": {i.id for i in match.credentials} if match else set(),
+        "recognised": issuer_lines(web, principal, [i.issuer_id for i in credentials]),
     }
     return render(web, "employer/candidate.html", context, principal=principal)

@@ -36,10 +36,13 @@ from credstack.platform.wallet import (
     owned_item,
     set_visibility,
 )
+from credstack.quality import check_credential
 from credstack.web.certificate import Certificate, certificate_pdf
 from credstack.web.core import Web, WebDep, form, redirect, render, require, text
 from credstack.web.linkedin import Certification, add_to_profile_url
 from credstack.web.resume import json_resume
+from credstack.web.routes_exports import exports_context
+from credstack.web.routes_trust import endorsements_context, issuer_link
 from credstack.web.share_badge import baked_png, baked_svg
 from credstack.web.share_facts import CredentialView, credential_view
 from credstack.web.share_verdicts import Checked, verdicts
@@ -179,6 +182,7 @@ def share_page(web: WebDep, item_id: uuid.UUID) -> Response:
         "linkedin": _linkedin(item, view, links),
         "embed": _embed_snippet(item, links),
         "qr": _qr_data_uri(links.short),
+        **exports_context(web, item),
     }
     return render(web, "share/share.html", context, principal=principal)
 
@@ -261,8 +265,24 @@ def credential_page(web: WebDep, code: str) -> Response:
         "links": _links(web, item, view),
         "profile": profile,
         "listed": item.visibility is Visibility.PUBLIC,
+        **exports_context(web, item),
+        "quality": check_credential(item.credential),
+        **_endorsements(web, item),
     }
     return render(web, "share/credential.html", context)
+
+
+def _endorsements(web: Web, item: WalletItem) -> dict[str, Any]:
+    """Endorsements of the credential, its achievement and its issuer (each verified)."""
+    subject = item.credential.get("credentialSubject")
+    achievement = subject.get("achievement") if isinstance(subject, dict) else None
+    achievement_id = achievement.get("id") if isinstance(achievement, dict) else None
+    subjects = {item.issuer_id: "the issuer"}
+    if isinstance(achievement_id, str) and achievement_id:
+        subjects[achievement_id] = "the achievement"
+    if item.credential_id:
+        subjects[item.credential_id] = "this credential"
+    return {**endorsements_context(web, subjects), "issuer_page": issuer_link(web, item.issuer_id)}
 
 
 @router.get("/embed/{code}", response_class=HTMLResponse)

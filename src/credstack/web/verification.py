@@ -31,6 +31,7 @@ from typing import Any
 
 from credstack._json import MAX_DOCUMENT_BYTES, parse_json
 from credstack.api.context import AppContext
+from credstack.api.routes_trust import trust_view
 from credstack.api.routes_vcapi import verifier_inputs
 from credstack.baking import extract, is_png, is_svg
 from credstack.errors import Conflict, CredstackError, InvalidInput, InvalidState, ProofError
@@ -50,9 +51,12 @@ from credstack.platform.achievement_design import ELEMENT_TARGET_TYPES
 from credstack.platform.platform_identity import platform_did_document
 from credstack.platform.ports import UnitOfWork
 from credstack.platform.translog import inclusion_proof, log_origin, log_verifiers
+from credstack.platform.trust import Tally, endorsements_of, tally
 from credstack.proofs.dataintegrity import parse_datetime
+from credstack.trust.recognition import achievement_type_of
 from credstack.verify.report import Outcome, Step, StepName, VerificationReport
 from credstack.verify.verifier import Verifier, VerifyOptions
+from credstack.web.trust_facts import trust_answer
 
 __all__ = [
     "MAX_INPUT_BYTES",
@@ -1006,32 +1010,46 @@ def _retrying(ctx: AppContext, read: Callable[[UnitOfWork], Finding]) -> Finding
 
 
 class PlatformLookup:
-    """:data:`Lookup` on this server: its organisations (trust, today: "this server knows
-    the issuer") and its transparency log (inclusion proof against the latest checkpoint,
-    verified with the platform's log keys)."""
+    """:data:`Lookup` on this server: trust (recognition by trust registries — ``registries``
+    chosen, else the deployment's defaults — and "this server knows the issuer" for its own
+    organisations, with their endorsements: ``web/trust_facts.py``) and its transparency log
+    (inclusion proof against the latest checkpoint, verified with the platform's log keys)."""
 
-    def __init__(self, ctx: AppContext, *, log: bool = True) -> None:
+    def __init__(
+        self, ctx: AppContext, *, log: bool = True, registries: Sequence[str] | None = None
+    ) -> None:
         self.ctx = ctx
         self.check_log = log
         with ctx.work() as uow:
             self.organisations = {o.did: o.name for o in uow.organisations.list()}
+        self.trust_view = trust_view(ctx, registries)
+        self.chosen = registries is not None
+        self._tallies: dict[str, Tally] = {}
 
     def __call__(self, raw: Any) -> Findings:
-        did = _issuer_did(_document(raw))
+        document = _document(raw)
+        did = _issuer_did(document)
         here = self.organisations.get(did) if isinstance(did, str) else None
-        if here is not None:
-            trust = Finding(
-                StepState.PASSED,
-                f"This server knows the issuer: {here} is an organisation on this platform.",
-            )
-        else:
-            trust = Finding(
-                StepState.WARNING,
-                "Unknown issuer: it is not an organisation on this platform, and no trust "
-                "registry was consulted.",
-            )
+        trust = self.trust(did, here, achievement_type_of(document)) if did else None
         log = self.log(raw) if self.check_log and isinstance(raw, Mapping) else None
         return Findings(issuer_here=here, trust=trust, log=log)
+
+    def trust(self, did: str, here: str | None, achievement_type: str | None) -> Finding:
+        """Whether the issuer ``did`` is recognised, or one of this server's organisations."""
+        if here is not None and did not in self._tallies:
+            with self.ctx.work() as uow:
+                views = endorsements_of(uow, [did], self.trust_view.checker, self.trust_view)
+            self._tallies[did] = tally(views)
+        answer = trust_answer(
+            self.trust_view,
+            did,
+            here=here,
+            achievement_type=achievement_type,
+            endorsements=self._tallies.get(did),
+            chosen=self.chosen,
+        )
+        facts = tuple(Fact(label, _clip(value, 600)) for label, value in answer.facts)
+        return Finding(StepState(answer.state), answer.summary, facts)
 
     def log(self, credential: Mapping[str, Any]) -> Finding:
         """Whether ``credential`` (exactly, proof included) is in this server's log."""

@@ -7,7 +7,9 @@ from alembic import context
 from sqlalchemy import Connection
 
 import credstack.storage.obclient_sql
+import credstack.storage.relevance_sql
 import credstack.storage.rows
+import credstack.storage.trust_sql
 import credstack.storage.wallet_sql  # noqa: F401
 from credstack.storage.base import Base
 from credstack.storage.session import create_engine_for
