@@ -202,6 +202,34 @@ ENDPOINTS: dict[str, tuple[str, int, Call]] = {
             },
         ),
     ),
+    "achievement quality": (
+        "read",
+        200,
+        lambda w: ("GET", f"/orgs/uni/achievements/{_uuid(w)}/quality", {}),
+    ),
+    "credential quality": (
+        "read",
+        200,
+        lambda w: ("GET", f"/orgs/uni/credentials/{w.credential_id}/quality", {}),
+    ),
+    "relevance": ("read", 200, lambda w: ("GET", "/orgs/uni/relevance", {})),
+    "achievement relevance": (
+        "read",
+        200,
+        lambda w: ("GET", f"/orgs/uni/achievements/{_uuid(w)}/relevance", {}),
+    ),
+    "import postings (dry run)": (
+        "issue",
+        200,
+        lambda w: (
+            "POST",
+            "/orgs/uni/postings?dry_run=true&kind=jsonl",
+            {
+                "content": b'{"id": "p-1", "title": "Data analyst", "text": "Python and SQL.",'
+                b' "date": "2026-02-01", "location": "Utrecht"}\n'
+            },
+        ),
+    ),
     "VC-API issue as uni": (
         "issue",
         201,
