@@ -1,8 +1,8 @@
 """Offline verification bundles, version 1, and their verification against pinned trust anchors.
 
 A bundle is one JSON file that lets anyone check a credential with no network: the signed
-credential, the issuer's DID document as of issuance, a status list snapshot, the issuer's key
-history, inclusion proofs of the credential and of that DID-document version in the issuance
+credential, the issuer's DID document as of issuance, snapshots of its status lists, the issuer's
+key history, inclusion proofs of the credential and of that DID-document version in the issuance
 log, a signed (and cosigned) checkpoint, and optionally public-chain anchor records of that
 log with consistency proofs to the checkpoint.  A bundle proves nothing by itself (a forger can
 ship a complete fake), so :func:`verify_bundle` takes :class:`TrustAnchors`: pinned log keys,
@@ -50,6 +50,7 @@ __all__ = [
     "DEFAULT_STATUS_MAX_AGE",
     "MAX_ANCHORS",
     "MAX_BUNDLE_BYTES",
+    "MAX_EXTRA_STATUS_LISTS",
     "NO_TRUST_MESSAGE",
     "TRUST_LIST_TYPE",
     "AnchorEvidence",
@@ -67,6 +68,7 @@ __all__ = [
     "parse_bundle",
     "parse_trust_list",
     "read_bundle",
+    "status_list_urls",
     "verify_bundle",
 ]
 
@@ -82,6 +84,8 @@ MAX_PROOF_HASHES = 64
 MAX_KEY_HISTORY = 1000
 #: at most this many anchor records in a bundle
 MAX_ANCHORS = 16
+#: at most this many status lists in ``statusLists`` (the lists besides ``statusList``)
+MAX_EXTRA_STATUS_LISTS = 4
 #: at most this many consistency-proof hashes (a proof in a tree of 2^63 leaves has fewer)
 MAX_CONSISTENCY_HASHES = 128
 _CLOCK_SKEW = timedelta(minutes=5)
@@ -147,6 +151,19 @@ def _signing_methods(document: Mapping[str, Any]) -> list[str]:
         for p in _proofs(document)
         if isinstance(p.get("verificationMethod"), str)
     ]
+
+
+def status_list_urls(credential: Mapping[str, Any]) -> list[str]:
+    """The ``statusListCredential`` URLs the credential's ``credentialStatus`` entries name, in
+    order, each once (entries that are not objects or name no URL are passed over)."""
+    status = credential.get("credentialStatus")
+    entries = status if isinstance(status, list) else [status]
+    urls: list[str] = []
+    for entry in entries:
+        url = entry.get("statusListCredential") if isinstance(entry, dict) else None
+        if isinstance(url, str) and url not in urls:
+            urls.append(url)
+    return urls
 
 
 def _b64(data: bytes) -> str:
@@ -387,6 +404,14 @@ class Bundle:
     current_did_document: dict[str, Any] | None = None
     current_did_document_log: LeafEvidence | None = None
     anchors: tuple[AnchorEvidence, ...] = ()
+    #: the status lists the credential names besides ``status_list`` (its suspension list)
+    status_lists: tuple[dict[str, Any], ...] = ()
+
+    @property
+    def all_status_lists(self) -> list[dict[str, Any]]:
+        """``status_list`` (when present) followed by ``status_lists``."""
+        first = [] if self.status_list is None else [self.status_list]
+        return [*first, *self.status_lists]
 
     def to_json(self) -> dict[str, Any]:
         log: dict[str, Any] = {
@@ -401,11 +426,13 @@ class Bundle:
             "didDocument": self.did_document,
             "keyHistory": [k.to_json() for k in self.key_history],
             "statusList": self.status_list,
-            "statusCheckedAt": (
-                None if self.status_checked_at is None else _format_time(self.status_checked_at)
-            ),
-            "log": log,
         }
+        if self.status_lists:
+            out["statusLists"] = list(self.status_lists)
+        out["statusCheckedAt"] = (
+            None if self.status_checked_at is None else _format_time(self.status_checked_at)
+        )
+        out["log"] = log
         if self.current_did_document is not None and self.current_did_document_log is not None:
             out["currentDidDocument"] = self.current_did_document
             log["currentDidDocument"] = self.current_did_document_log.to_json()
@@ -435,6 +462,7 @@ _TOP_MEMBERS = frozenset(
         "didDocument",
         "keyHistory",
         "statusList",
+        "statusLists",
         "statusCheckedAt",
         "log",
         "currentDidDocument",
@@ -472,6 +500,7 @@ def parse_bundle(value: Mapping[str, Any] | bytes | str) -> Bundle:
         status_list = _object(status_list, "bundle statusList")
         if not isinstance(status_list.get("id"), str):
             raise InvalidInput("the bundle's statusList has no id (its URL)")
+    status_lists = _extra_status_lists(value.get("statusLists", []), status_list, credential)
     history = value.get("keyHistory", [])
     if not isinstance(history, list) or len(history) > MAX_KEY_HISTORY:
         raise InvalidInput(f"keyHistory must be a list of at most {MAX_KEY_HISTORY} keys")
@@ -512,7 +541,36 @@ def parse_bundle(value: Mapping[str, Any] | bytes | str) -> Bundle:
         anchors=tuple(
             AnchorEvidence.from_json(item, f"anchors[{i}]") for i, item in enumerate(anchors)
         ),
+        status_lists=status_lists,
     )
+
+
+def _extra_status_lists(
+    value: Any, status_list: dict[str, Any] | None, credential: Mapping[str, Any]
+) -> tuple[dict[str, Any], ...]:
+    """Shape-check ``statusLists``: at most :data:`MAX_EXTRA_STATUS_LISTS` objects, each with a
+    distinct ``id`` that is not ``statusList``'s and that the credential names."""
+    if not isinstance(value, list) or len(value) > MAX_EXTRA_STATUS_LISTS:
+        raise InvalidInput(
+            f"statusLists must be a list of at most {MAX_EXTRA_STATUS_LISTS} status lists"
+        )
+    named = status_list_urls(credential)
+    seen = set() if status_list is None else {status_list["id"]}
+    out: list[dict[str, Any]] = []
+    for i, item in enumerate(value):
+        found = _object(item, f"bundle statusLists[{i}]")
+        url = found.get("id")
+        if not isinstance(url, str):
+            raise InvalidInput(f"the bundle's statusLists[{i}] has no id (its URL)")
+        if url in seen:
+            raise InvalidInput(f"the bundle carries the status list {url} twice")
+        if url not in named:
+            raise InvalidInput(
+                f"the bundle's statusLists[{i}] ({url}) is not a status list the credential names"
+            )
+        seen.add(url)
+        out.append(found)
+    return tuple(out)
 
 
 def read_bundle(
@@ -573,15 +631,18 @@ def build_bundle(
     current_did_document: Mapping[str, Any] | None = None,
     current_did_document_log: LeafEvidence | None = None,
     anchors: Iterable[AnchorEvidence] = (),
+    status_lists: Iterable[Mapping[str, Any]] = (),
 ) -> Bundle:
     """Assemble a bundle from its parts, checking that they fit together.
 
     Every leaf must decode, belong to the credential's issuer and carry the digest of the part
     it stands for, and every proof must be for the checkpoint's tree size (ask the log for all
     proofs at one checkpoint).  Every anchor must be of the checkpoint's log, at most its size,
-    with a consistency proof to its root.  Signatures, inclusion proofs and anchors on chain
-    are not verified here: that is the verifier's job.  Refuses (:class:`InvalidInput`) parts
-    that do not fit and a bundle larger than :data:`MAX_BUNDLE_BYTES`.
+    with a consistency proof to its root.  ``status_lists`` are the lists the credential names
+    besides ``status_list`` (e.g. its suspension list).  Signatures, inclusion proofs and
+    anchors on chain are not verified here: that is the verifier's job.  Refuses
+    (:class:`InvalidInput`) parts that do not fit and a bundle larger than
+    :data:`MAX_BUNDLE_BYTES`.
     """
     bundle = Bundle(
         credential=json.loads(json.dumps(dict(credential))),
@@ -599,6 +660,7 @@ def build_bundle(
         ),
         current_did_document_log=current_did_document_log,
         anchors=tuple(anchors),
+        status_lists=tuple(json.loads(json.dumps(dict(item))) for item in status_lists),
     )
     bundle = parse_bundle(json.loads(bundle.dumps(indent=None)))  # shape and size check
     try:
@@ -1065,9 +1127,7 @@ class _Verification:
         except InvalidInput as exc:
             self.report.add(BundleStepName.CREDENTIAL, Outcome.FAILED, exc.message, exc.code)
             return
-        status_lists = (
-            {} if bundle.status_list is None else {bundle.status_list["id"]: bundle.status_list}
-        )
+        status_lists = {found["id"]: found for found in bundle.all_status_lists}
         options = VerifyOptions(at=self.at, status_lists=status_lists)
         try:
             result = Verifier(resolver).verify(bundle.credential, options)
@@ -1350,16 +1410,17 @@ class _Verification:
                 "cannot be checked",
             )
             return
-        status_methods = (
-            _signing_methods(self.bundle.status_list) if self.bundle.status_list else []
-        )
-        for method in status_methods:
-            record = self._record_for(method)
-            if record is not None and record.compromised_since is not None:
+        lists = self.bundle.all_status_lists
+        for found in lists:
+            for method in _signing_methods(found):
+                record = self._record_for(method)
+                if record is None or record.compromised_since is None:
+                    continue
+                which = "the status list" if len(lists) == 1 else f"the status list {found['id']}"
                 self.report.add(
                     name,
                     Outcome.FAILED,
-                    f"the status list is signed with {method}, compromised since "
+                    f"{which} is signed with {method}, compromised since "
                     f"{_format_time(record.compromised_since)}: its status evidence is worthless",
                     "STATUS_VERIFICATION_ERROR",
                 )
@@ -1442,7 +1503,8 @@ class _Verification:
     def status_step(self) -> None:
         name = BundleStepName.STATUS_FRESHNESS
         bundle = self.bundle
-        if bundle.status_list is None:
+        lists = bundle.all_status_lists
+        if not lists:
             if bundle.credential.get("credentialStatus") is None:
                 self.report.add(name, Outcome.SKIPPED, "the credential declares no status list")
             else:
@@ -1453,45 +1515,59 @@ class _Verification:
                     "STATUS_RETRIEVAL_ERROR",
                 )
             return
-        signed: datetime | None = None
-        try:
-            signed = _optional_time(bundle.status_list.get("validFrom"), "statusList.validFrom")
-        except InvalidInput:
-            signed = None
-        evidence_time = signed or bundle.status_checked_at
-        if evidence_time is None:
-            self.report.add(
-                name,
-                Outcome.WARNING,
-                "the status evidence carries no time: its freshness is unknown",
-                "STATUS_RETRIEVAL_ERROR",
-            )
-            return
-        age = self.at - evidence_time
-        details: dict[str, Any] = {"evidenceTime": _format_time(evidence_time)}
+        # every list's evidence time: its signed validFrom, else when the server took it
+        times: list[tuple[str, datetime, bool]] = []
+        for found in lists:
+            signed: datetime | None = None
+            try:
+                signed = _optional_time(found.get("validFrom"), "statusList.validFrom")
+            except InvalidInput:
+                signed = None
+            evidence_time = signed or bundle.status_checked_at
+            if evidence_time is None:
+                self.report.add(
+                    name,
+                    Outcome.WARNING,
+                    "the status evidence carries no time: its freshness is unknown",
+                    "STATUS_RETRIEVAL_ERROR",
+                )
+                return
+            times.append((str(found["id"]), evidence_time, signed is not None))
+        details: dict[str, Any] = {}
+        if len(times) > 1:
+            details["statusLists"] = [
+                {"id": url, "evidenceTime": _format_time(when)} for url, when, _ in times
+            ]
         if bundle.status_checked_at is not None:
             details["statusCheckedAt"] = _format_time(bundle.status_checked_at)
-        if age < -_CLOCK_SKEW:
+        newest = max(when for _, when, _ in times)
+        if self.at - newest < -_CLOCK_SKEW:
             self.report.add(
                 name,
                 Outcome.WARNING,
-                f"the status evidence is dated {_format_time(evidence_time)}, in the future",
+                f"the status evidence is dated {_format_time(newest)}, in the future",
                 "STATUS_RETRIEVAL_ERROR",
+                evidenceTime=_format_time(newest),
                 **details,
             )
             return
-        age = max(age, timedelta(0))
+        url, evidence_time, is_signed = min(times, key=lambda item: item[1])
+        age = max(self.at - evidence_time, timedelta(0))
         self.report.status_age = age
+        details = {"evidenceTime": _format_time(evidence_time), **details}
         details["ageSeconds"] = int(age.total_seconds())
-        source = "status list issued" if signed is not None else "status checked"
+        source = "status list issued" if is_signed else "status checked"
+        which = "" if len(times) == 1 else f"the oldest of {len(times)} status lists, {url}: "
         message = (
-            f"status evidence is {_age_text(age)} old ({source} {_format_time(evidence_time)})"
+            f"status evidence is {_age_text(age)} old "
+            f"({which}{source} {_format_time(evidence_time)})"
         )
+        change = "a revocation" if len(times) == 1 else "a status change"
         if age > self.max_age:
             self.report.add(
                 name,
                 Outcome.WARNING,
-                f"{message}; older than {_age_text(self.max_age)}: a revocation since then "
+                f"{message}; older than {_age_text(self.max_age)}: {change} since then "
                 "would not show",
                 "STATUS_RETRIEVAL_ERROR",
                 **details,
@@ -1513,14 +1589,14 @@ def verify_bundle(
     itself (only through ``anchor_verifier``, when given).
 
     Steps: bundle format; (baked credential equals the bundle's); trust anchors; the credential
-    with only the bundled DID document and status list; the checkpoint signed by a pinned log
+    with only the bundled DID document and status lists; the checkpoint signed by a pinned log
     key (whose name is its origin) and cosigned by ``witnesses_required`` pinned witnesses; the
     credential leaf (``CREDENTIAL_ISSUED``, its issuer, ``credential_digest``) and the
     DID-document leaf(s) included in the checkpoint's tree; the bundled anchors fit the
     checkpoint (and, with ``anchor_verifier``, e.g.
     :func:`credstack.log.anchor.rpc_anchor_verifier`, are on chain); the key-compromise rule;
-    status freshness.  Without a pinned log key the log steps only inform (skipped or warning) and a
-    warning says the log evidence proves nothing.
+    status freshness (of the oldest bundled status list).  Without a pinned log key the log
+    steps only inform (skipped or warning) and a warning says the log evidence proves nothing.
     """
     report = BundleReport(checked_at=format_datetime(at))
     try:

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from credstack.crypto.keys import PublicKey
+from credstack.crypto.keys import KeyPair, PublicKey
 from credstack.errors import (
     ConfigurationError,
     Conflict,
@@ -38,7 +38,15 @@ from credstack.errors import (
     Unavailable,
 )
 from credstack.log.anchor import AnchorRecord, anchor_due
-from credstack.log.bundle import AnchorEvidence, Bundle, KeyRecord, LeafEvidence, build_bundle
+from credstack.log.bundle import (
+    MAX_EXTRA_STATUS_LISTS,
+    AnchorEvidence,
+    Bundle,
+    KeyRecord,
+    LeafEvidence,
+    build_bundle,
+    status_list_urls,
+)
 from credstack.log.checkpoint import parse_checkpoint, sign_checkpoint
 from credstack.log.cosign import cosignature_timestamp, posix_seconds
 from credstack.log.leaf import (
@@ -574,7 +582,9 @@ def credential_bundle(
       leaf, with its leaf; ``currentDidDocument``: the latest logged version, when another
       (it verifies the status list, signed with the active key).  Without stored versions (a
       log older than migration 0007) the document of today, found by its digest;
-    * the status list as of now, the key history (a compromised key with its logged
+    * the status list as of now (``statusList``), and as of now every other list of this
+      organisation the credential's ``credentialStatus`` names (``statusLists``: its
+      suspension list); the key history (a compromised key with its logged
       ``key compromised`` leaf);
     * public-chain anchors: the first covering the credential's leaf and the latest, with
       consistency proofs to the checkpoint.
@@ -612,13 +622,32 @@ def credential_bundle(
         document_leaf = evidence(find_entry(uow, digest=did_document_digest(document)))
     else:
         document, document_leaf = issued.document, version_evidence(issued)
+    opened: list[KeyPair] = []
+
+    def key() -> KeyPair:
+        if not opened:
+            opened.append(signing_key(uow, custody, organisation))
+        return opened[0]
+
     status = None
     if credential.status_list_id is not None:
         found = uow.status_lists.get(credential.status_list_id)
         if found is not None:
             url = status_list_url(base_url, organisation, found.id)
-            key = signing_key(uow, custody, organisation)
-            status = status_list_credential(organisation, found, key, url=url, at=at)
+            status = status_list_credential(organisation, found, key(), url=url, at=at)
+    signed = orjson.loads(credential.credential_json)
+    others: list[dict[str, Any]] = []
+    for url in status_list_urls(signed if isinstance(signed, dict) else {}):
+        _, sep, list_id = url.rpartition("/status/")
+        if not sep or list_id == credential.status_list_id:
+            continue
+        found = uow.status_lists.get(list_id)
+        if found is None or found.organisation_id != organisation.id:
+            continue  # not a list of this organisation: the verifier reports it not supplied
+        if status_list_url(base_url, organisation, found.id) != url:
+            continue
+        if len(others) < MAX_EXTRA_STATUS_LISTS:
+            others.append(status_list_credential(organisation, found, key(), url=url, at=at))
     history = [
         KeyRecord(
             id=f"{organisation.did}#{k.fragment}",
@@ -634,17 +663,18 @@ def credential_bundle(
         for k in keys
     ]
     return build_bundle(
-        credential=orjson.loads(credential.credential_json),
+        credential=signed,
         did_document=document,
         checkpoint=checkpoint_text(uow, checkpoint),
         credential_log=credential_leaf,
         did_document_log=document_leaf,
         status_list=status,
-        status_checked_at=at if status is not None else None,
+        status_checked_at=at if status is not None or others else None,
         key_history=history,
         current_did_document=None if current is None else current.document,
         current_did_document_log=None if current is None else version_evidence(current),
         anchors=_bundle_anchors(uow, host, credential_entry.index, checkpoint.size),
+        status_lists=others,
     )
 
 
