@@ -28,6 +28,7 @@ from typing import Any
 from xml.parsers import expat
 
 from credstack._json import MAX_DOCUMENT_BYTES, parse_json
+from credstack._xml import hardened_parser
 from credstack.errors import InvalidInput
 from credstack.log.bundle import MAX_BUNDLE_BYTES
 
@@ -272,18 +273,15 @@ def _scan_svg(data: bytes) -> _SvgScan:
         raise InvalidInput("an SVG image is bytes")
     data = bytes(data)
     _check_image_size(data, "SVG image")
-    declaration = re.match(rb"\s*<\?xml[^>]*encoding\s*=\s*[\"']([A-Za-z0-9._-]+)", data)
-    if declaration and declaration.group(1).lower() not in (b"utf-8", b"utf8", b"us-ascii"):
-        raise InvalidInput("only UTF-8 SVG images can be baked or read")
     scan = _SvgScan()
-    parser = expat.ParserCreate(encoding="utf-8", namespace_separator=" ")
-    parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
     depth = 0
     pending_ns: dict[str, str] = {}
     collecting: list[str] | None = None
 
     def refuse(*_: Any) -> Any:
         raise _Refused("SVG with a DTD or entity declarations is refused")
+
+    parser = hardened_parser(data, refuse, not_utf8="only UTF-8 SVG images can be baked or read")
 
     def start_ns(prefix: str | None, uri: str) -> None:
         if depth == 0:
@@ -323,12 +321,6 @@ def _scan_svg(data: bytes) -> _SvgScan:
         if collecting is not None and depth == 2:
             collecting.append(value)
 
-    parser.StartDoctypeDeclHandler = refuse
-    parser.EntityDeclHandler = refuse
-    parser.UnparsedEntityDeclHandler = refuse
-    parser.NotationDeclHandler = refuse
-    parser.ExternalEntityRefHandler = refuse
-    parser.SkippedEntityHandler = refuse
     parser.StartNamespaceDeclHandler = start_ns
     parser.StartElementHandler = start
     parser.EndElementHandler = end

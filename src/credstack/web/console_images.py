@@ -20,6 +20,7 @@ from typing import Any
 from xml.parsers import expat
 from xml.sax.saxutils import escape
 
+from credstack._xml import hardened_parser
 from credstack.errors import InvalidInput
 
 __all__ = [
@@ -120,15 +121,12 @@ class _Refused(Exception):
 
 
 def _check_svg(content: bytes) -> None:
-    declaration = re.match(rb"\s*<\?xml[^>]*encoding\s*=\s*[\"']([A-Za-z0-9._-]+)", content)
-    if declaration and declaration.group(1).lower() not in (b"utf-8", b"utf8", b"us-ascii"):
-        raise InvalidInput("an SVG image must be UTF-8")
-    parser = expat.ParserCreate(encoding="utf-8", namespace_separator=" ")
-    parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
     depth = 0
 
     def refuse(*_: Any) -> Any:
         raise _Refused("an SVG image with a DTD or entity declarations is refused")
+
+    parser = hardened_parser(content, refuse, not_utf8="an SVG image must be UTF-8")
 
     def start(name: str, attributes: dict[str, str]) -> None:
         nonlocal depth
@@ -157,11 +155,6 @@ def _check_svg(content: bytes) -> None:
         if "@import" in lowered or "javascript:" in lowered:
             raise _Refused("an SVG image may not import style sheets or run scripts")
 
-    parser.StartDoctypeDeclHandler = refuse
-    parser.EntityDeclHandler = refuse
-    parser.UnparsedEntityDeclHandler = refuse
-    parser.NotationDeclHandler = refuse
-    parser.ExternalEntityRefHandler = refuse
     parser.StartElementHandler = start
     parser.EndElementHandler = end
     parser.CharacterDataHandler = text
