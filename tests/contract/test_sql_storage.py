@@ -150,3 +150,24 @@ def test_memory_store_imports_without_sqlalchemy() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
+
+
+def test_migrations_register_every_table_in_a_fresh_process(tmp_path: Path) -> None:
+    """In a process that imports nothing else, migrating registers every SQL table on the
+    metadata (``migrations/env.py`` imports each row module), so the schema the migrations make
+    and the tables the code maps are the same set; other tests' imports cannot hide a gap."""
+    code = (
+        "import sys\n"
+        "from sqlalchemy import inspect\n"
+        "from credstack.storage.base import Base\n"
+        "from credstack.storage.session import SqlDatabase\n"
+        f"db = SqlDatabase('sqlite:///{tmp_path / 'fresh.sqlite'}')\n"
+        "db.migrate()\n"
+        "with db.engine.connect() as c:\n"
+        "    made = set(inspect(c).get_table_names()) - {'alembic_version'}\n"
+        "mapped = {t.name for t in Base.metadata.sorted_tables}\n"
+        "print(sorted(made ^ mapped))\n"
+        "sys.exit(0 if made == mapped else 1)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
