@@ -226,7 +226,11 @@ async def form(web: Web, *, max_bytes: int = MAX_FORM_BYTES, max_files: int = 0)
     except Exception as exc:  # a malformed multipart body
         raise InvalidInput("the form could not be read") from exc
     token = data.get(CSRF_FIELD)
-    check_csrf(web.state.key, web.request, token if isinstance(token, str) else None)
+    try:
+        check_csrf(web.state.key, web.request, token if isinstance(token, str) else None)
+    except CredstackError:
+        await data.close()  # uploaded files of a refused form are not left open
+        raise
     return data
 
 
